@@ -1,0 +1,64 @@
+/* PackOS ABI: the kernel calls.
+ *
+ * PK_KCALL_LIST is the one table of kernel calls: the kernel's dispatch table, the user
+ * stubs and the documentation check are all generated from it. Append only; never
+ * renumber; number 0 is never a call, so a zeroed request is refused.
+ *
+ * Each call takes up to three argument words; the kind of each says how the kernel reads
+ * it: NONE must be 0, VALUE is a plain number, FRAME must be a frame the caller owns,
+ * ENDPOINT must be an endpoint the caller holds. Handles are checked in one place, before
+ * the call runs; a bad one faults the caller (see errors.h). */
+#ifndef PACKOS_KCALLS_H
+#define PACKOS_KCALLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum pk_arg_kind {
+	PK_ARG_NONE = 0,
+	PK_ARG_VALUE = 1,
+	PK_ARG_FRAME = 2,
+	PK_ARG_ENDPOINT = 3,
+};
+
+/* X(number, name, arg0, arg1, arg2): results are described in docs/kcalls.md. */
+#define PK_KCALL_LIST(X)                                          \
+	X(1, frame_alloc, NONE, NONE, NONE)                           \
+	X(2, frame_free, FRAME, NONE, NONE)                           \
+	X(3, send, FRAME, VALUE, NONE)                                \
+	X(4, recv, ENDPOINT, NONE, NONE)                              \
+	X(5, endpoint_create, VALUE, NONE, NONE)                      \
+	X(6, endpoint_destroy, ENDPOINT, NONE, NONE)                  \
+	X(7, route_set_default, ENDPOINT, NONE, NONE)                 \
+	X(8, route_clear_default, NONE, NONE, NONE)                   \
+	X(9, kan_prefix, NONE, NONE, NONE)
+
+enum pk_kcall_nr {
+#define PK__KCALL_ENUM(num, name, a0, a1, a2) PK_KC_##name = num,
+	PK_KCALL_LIST(PK__KCALL_ENUM)
+#undef PK__KCALL_ENUM
+	PK_KC_END
+};
+
+#define PK_KCALL_ARGS 3
+#define PK_KCALL_RESULTS 2
+
+/* A request as it crosses from a program to the kernel, whatever the transport. */
+struct pk_kcall {
+	uint32_t nr;    /* enum pk_kcall_nr */
+	uint32_t flags; /* reserved, must be 0 */
+	uint64_t arg[PK_KCALL_ARGS];
+};
+
+/* The kernel's answer: status is 0 or -PK_Exxx; ret[] is meaningful only when it is 0. */
+struct pk_kresult {
+	int64_t status;
+	uint64_t ret[PK_KCALL_RESULTS];
+};
+
+_Static_assert(sizeof(struct pk_kcall) == 32, "pk_kcall is a 32-byte wire struct");
+_Static_assert(offsetof(struct pk_kcall, arg) == 8, "pk_kcall.arg at 8");
+_Static_assert(sizeof(struct pk_kresult) == 24, "pk_kresult is a 24-byte wire struct");
+_Static_assert(offsetof(struct pk_kresult, ret) == 8, "pk_kresult.ret at 8");
+
+#endif

@@ -1,0 +1,32 @@
+/* The KAN, the Kernel Area Network: sending and receiving packets, and routing. */
+#ifndef KCORE_KAN_H
+#define KCORE_KAN_H
+
+#include <stdint.h>
+
+#include <packos/kan.h>
+
+struct kan {
+	uint8_t prefix[PK_KAN_PREFIX_SIZE];
+	uint32_t queue_limit;   /* packets queued at one endpoint */
+	uint32_t default_route; /* endpoint receiving packets for outside the KAN, or KNIL */
+};
+
+struct kernel;
+
+void kan_init(struct kan *kan, const uint8_t prefix[PK_KAN_PREFIX_SIZE], uint32_t queue_limit);
+
+/* Kernel calls. Frames and endpoints are already checked to be the caller's. */
+int kan_send(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length);
+int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, uint32_t *ret_frame,
+	     uint32_t *ret_length);
+int kan_route_set_default(struct kernel *k, uint32_t proc, uint32_t endpoint);
+int kan_route_clear_default(struct kernel *k, uint32_t proc);
+
+/* The prefix as a number whose big-endian bytes are the prefix. */
+uint64_t kan_prefix_value(const struct kan *kan);
+
+/* Called as an endpoint goes away, so no route names it afterwards. */
+void kan_forget_endpoint(struct kan *kan, uint32_t endpoint);
+
+#endif

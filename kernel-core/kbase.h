@@ -1,0 +1,46 @@
+/* What every kernel-core module shares: the "no index" marker, generation arithmetic,
+ * byte helpers (there is no libc here) and the kernel's one assertion. */
+#ifndef KCORE_KBASE_H
+#define KCORE_KBASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <packos/types.h>
+
+struct kernel;
+
+/* Table index meaning "none": list ends, empty buckets, no default route. */
+#define KNIL UINT32_MAX
+
+static inline uint32_t kgen_next(uint32_t gen)
+{
+	return (gen + 1) & PK_HANDLE_GEN_MASK;
+}
+
+static inline void kbytes_zero(void *dst, size_t n)
+{
+	unsigned char *d = dst;
+	while (n--)
+		*d++ = 0;
+}
+
+static inline void kbytes_copy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	while (n--)
+		*d++ = *s++;
+}
+
+/* Reports a broken kernel invariant to the port, which never returns. */
+_Noreturn void kernel_panic(const struct kernel *k, const char *why);
+
+/* An always-on invariant check; the reason is a one-line sentence of what must hold. */
+#define KASSERT(k, cond, why)                     \
+	do {                                      \
+		if (!(cond))                      \
+			kernel_panic((k), (why)); \
+	} while (0)
+
+#endif

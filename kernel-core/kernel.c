@@ -1,0 +1,144 @@
+/* The kernel as a whole: configuration, laying the tables out in the port's arena, and the
+ * entry points a port uses besides kernel calls. The arena is the kernel's only memory; its
+ * size follows from the configuration, so the kernel never allocates after kernel_init. */
+#include <stdalign.h>
+
+#include "kstate.h"
+
+/* Caps that keep every size computation below far from overflow and every index below KNIL. */
+#define MAX_FRAMES (1u << 24)
+#define MAX_PROCS (1u << 20)
+#define MAX_ENDPOINTS (1u << 22)
+
+void kernel_config_default(struct kernel_config *cfg)
+{
+	static const uint8_t prefix[PK_KAN_PREFIX_SIZE] = PK_KAN_DEFAULT_PREFIX;
+	kbytes_zero(cfg, sizeof *cfg);
+	cfg->frame_count = 8192; /* 32 MiB */
+	cfg->max_procs = 256;
+	cfg->max_endpoints = 1024;
+	cfg->endpoints_per_proc = 16;
+	cfg->default_quota = 1024;
+	cfg->queue_limit = 256;
+	cfg->hash_seed = 0x9e3779b97f4a7c15ull;
+	kbytes_copy(cfg->kan_prefix, prefix, PK_KAN_PREFIX_SIZE);
+}
+
+static int kernel_config_valid(const struct kernel_config *cfg)
+{
+	return cfg->frame_memory != 0 && cfg->frame_count >= 1 && cfg->frame_count <= MAX_FRAMES &&
+	       cfg->max_procs >= 1 && cfg->max_procs <= MAX_PROCS && cfg->max_endpoints >= 1 &&
+	       cfg->max_endpoints <= MAX_ENDPOINTS && cfg->endpoints_per_proc >= 1 &&
+	       cfg->default_quota >= 1 && cfg->queue_limit >= 1 &&
+	       cfg->kan_prefix[0] != 0xff; /* a multicast prefix cannot be a link */
+}
+
+struct arena_layout {
+	size_t frames, procs, endpoints, buckets, size;
+};
+
+static size_t align_up(size_t n)
+{
+	return (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+}
+
+static void arena_layout(const struct kernel_config *cfg, struct arena_layout *ret)
+{
+	size_t at = align_up(sizeof(struct kernel));
+	ret->frames = at;
+	at = align_up(at + (size_t)cfg->frame_count * sizeof(struct frame));
+	ret->procs = at;
+	at = align_up(at + (size_t)cfg->max_procs * sizeof(struct proc));
+	ret->endpoints = at;
+	at = align_up(at + (size_t)cfg->max_endpoints * sizeof(struct endpoint));
+	ret->buckets = at;
+	at = align_up(at + (size_t)endpoint_bucket_count(cfg->max_endpoints) * sizeof(uint32_t));
+	ret->size = at;
+}
+
+size_t kernel_arena_size(const struct kernel_config *cfg)
+{
+	if (!kernel_config_valid(cfg))
+		return 0;
+	struct arena_layout layout;
+	arena_layout(cfg, &layout);
+	return layout.size;
+}
+
+int kernel_init(const struct kernel_config *cfg, const struct kport *port, void *arena,
+		size_t arena_size, struct kernel **ret_kernel)
+{
+	size_t need = kernel_arena_size(cfg);
+	if (need == 0 || arena_size < need || ((uintptr_t)arena & (alignof(max_align_t) - 1)))
+		return -PK_EINVAL;
+	struct arena_layout layout;
+	arena_layout(cfg, &layout);
+
+	char *base = arena;
+	struct kernel *k = arena;
+	kbytes_zero(k, sizeof *k);
+	k->port = *port;
+	k->default_quota = cfg->default_quota;
+	k->endpoints_per_proc = cfg->endpoints_per_proc;
+	frame_pool_init(&k->frames, (struct frame *)(base + layout.frames), cfg->frame_memory,
+			cfg->frame_count);
+	proc_table_init(&k->procs, (struct proc *)(base + layout.procs), cfg->max_procs);
+	endpoint_table_init(&k->endpoints, (struct endpoint *)(base + layout.endpoints),
+			    cfg->max_endpoints, (uint32_t *)(base + layout.buckets), cfg->hash_seed);
+	kan_init(&k->kan, cfg->kan_prefix, cfg->queue_limit);
+	*ret_kernel = k;
+	return 0;
+}
+
+int kernel_proc_create(struct kernel *k, uint32_t rights, uint32_t quota, pk_proc_t *ret_proc)
+{
+	uint32_t index;
+	int err = proc_create(k, rights, quota, &index);
+	if (err < 0)
+		return err;
+	*ret_proc = proc_handle(&k->procs, index);
+	return 0;
+}
+
+int kernel_proc_destroy(struct kernel *k, pk_proc_t proc)
+{
+	uint32_t index;
+	int err = proc_resolve(&k->procs, proc, &index);
+	if (err < 0)
+		return err;
+	proc_destroy(k, index);
+	return 0;
+}
+
+int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_info *ret_info)
+{
+	uint32_t index;
+	int err = proc_resolve(&k->procs, proc, &index);
+	if (err < 0)
+		return err;
+	const struct proc *p = &k->procs.procs[index];
+	ret_info->rights = p->rights;
+	ret_info->quota = p->quota;
+	ret_info->frames_owned = p->owned.count;
+	ret_info->endpoints = p->endpoints;
+	return 0;
+}
+
+void kernel_stats(const struct kernel *k, struct kernel_stats *ret_stats)
+{
+	*ret_stats = k->stats;
+	ret_stats->frames_total = k->frames.count;
+	ret_stats->frames_free = k->frames.free.count;
+	ret_stats->frames_owned = k->frames.owned;
+	ret_stats->frames_queued = k->frames.queued;
+	ret_stats->frames_shared = k->frames.shared;
+	ret_stats->procs = k->procs.alive;
+	ret_stats->endpoints = k->endpoints.alive;
+}
+
+_Noreturn void kernel_panic(const struct kernel *k, const char *why)
+{
+	k->port.ops->po_panic(k->port.ctx, why);
+	/* The contract says po_panic never returns; if a port breaks it, stop here anyway. */
+	__builtin_trap();
+}

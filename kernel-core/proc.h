@@ -1,0 +1,43 @@
+/* Processes: protection domains. A process owns frames (up to its quota) and holds
+ * endpoints (up to the per-process limit); destroying it reclaims all of them in time
+ * bounded by that limit, never by how many frames it held. */
+#ifndef KCORE_PROC_H
+#define KCORE_PROC_H
+
+#include <stdint.h>
+
+#include "frame.h"
+
+struct proc {
+	uint32_t gen;
+	uint8_t alive;
+	uint32_t rights;         /* enum pk_right bits, fixed at creation */
+	uint32_t quota;          /* frames it may own at once */
+	struct frame_list owned; /* the frames it owns; owned.count is checked against quota */
+	uint32_t endpoints_head; /* its endpoints, linked through endpoint.proc_next */
+	uint32_t endpoints;      /* how many */
+	uint32_t free_next;      /* next free slot while !alive */
+	/* Contexts (threads) arrive with their own issue; they will hang off here. */
+};
+
+struct proc_table {
+	struct proc *procs;
+	uint32_t capacity;
+	uint32_t alive;
+	uint32_t free_head;
+};
+
+void proc_table_init(struct proc_table *table, struct proc *procs, uint32_t capacity);
+
+static inline pk_proc_t proc_handle(const struct proc_table *table, uint32_t index)
+{
+	return PK_HANDLE_MAKE(PK_HANDLE_PROC, table->procs[index].gen, index);
+}
+
+/* The index of the live process `handle` names, or -PK_EBADHANDLE. */
+int proc_resolve(const struct proc_table *table, pk_handle_t handle, uint32_t *ret_index);
+
+int proc_create(struct kernel *k, uint32_t rights, uint32_t quota, uint32_t *ret_index);
+void proc_destroy(struct kernel *k, uint32_t index);
+
+#endif
