@@ -5,12 +5,12 @@
 
 #include "kstate.h"
 
-#define AUDIT_CHECK(cond, why)      \
-	do {                        \
-		if (!(cond)) {      \
+#define AUDIT_CHECK(cond, why)            \
+	do {                              \
+		if (!(cond)) {            \
 			*ret_why = (why); \
-			return -1;  \
-		}                   \
+			return -1;        \
+		}                         \
 	} while (0)
 
 /* Walks one list: links agree both ways, the count is right, every frame is where its
@@ -28,7 +28,8 @@ static int audit_list(struct kernel *k, const struct frame_list *list, enum fram
 		AUDIT_CHECK(f->prev == prev, "a list's back link disagrees with its forward link");
 		AUDIT_CHECK(++seen <= list->count, "a list is longer than its count");
 		if (state == FRAME_FREE)
-			AUDIT_CHECK(frame_is_free(k, i), "the free list holds a frame that is not free");
+			AUDIT_CHECK(frame_is_free(k, i),
+				    "the free list holds a frame that is not free");
 		else
 			AUDIT_CHECK(f->state == state && f->holder == holder &&
 					    f->holder_gen == holder_gen,
@@ -43,8 +44,7 @@ static int audit_list(struct kernel *k, const struct frame_list *list, enum fram
 	return 0;
 }
 
-static int audit_endpoint(struct kernel *k, uint32_t index, uint32_t *queued,
-			  const char **ret_why)
+static int audit_endpoint(struct kernel *k, uint32_t index, uint32_t *queued, const char **ret_why)
 {
 	const struct endpoint *e = &k->endpoints.endpoints[index];
 	AUDIT_CHECK(e->proc < k->procs.capacity && k->procs.procs[e->proc].alive,
@@ -73,7 +73,8 @@ static int audit_proc(struct kernel *k, uint32_t index, uint32_t *owned, uint32_
 		AUDIT_CHECK(ep->alive && ep->proc == index,
 			    "a process lists an endpoint it does not hold");
 		AUDIT_CHECK(ep->proc_prev == prev, "an endpoint list's back link is wrong");
-		AUDIT_CHECK(++endpoints <= p->endpoints, "a process has more endpoints than counted");
+		AUDIT_CHECK(++endpoints <= p->endpoints,
+			    "a process has more endpoints than counted");
 		if (audit_endpoint(k, e, queued, ret_why) < 0)
 			return -1;
 		prev = e;
@@ -127,10 +128,10 @@ int kernel_audit(struct kernel *k, const char **ret_why)
 	AUDIT_CHECK(endpoints == k->endpoints.alive, "the live-endpoint count is wrong");
 
 	uint32_t route = k->kan.default_route;
-	AUDIT_CHECK(route == KNIL || (route < k->endpoints.capacity &&
-				      k->endpoints.endpoints[route].alive &&
-				      (k->procs.procs[k->endpoints.endpoints[route].proc].rights &
-				       PK_RIGHT_ROUTER)),
+	AUDIT_CHECK(route == KNIL ||
+			    (route < k->endpoints.capacity && k->endpoints.endpoints[route].alive &&
+			     (k->procs.procs[k->endpoints.endpoints[route].proc].rights &
+			      PK_RIGHT_ROUTER)),
 		    "the default route names an endpoint that is gone or not a router's");
 	return 0;
 }

@@ -14,12 +14,12 @@ struct endpoint {
 	uint32_t gen;
 	uint8_t alive;
 	uint8_t receiver_waiting; /* a receive found the queue empty; wake at the next packet */
-	uint64_t iid;             /* interface ID: the low 64 bits of its address */
-	uint32_t proc;            /* index of the holding process, alive while this is */
-	uint32_t proc_next;       /* sibling list of the process; free-slot list while !alive */
+	uint64_t iid;		  /* interface ID: the low 64 bits of its address */
+	uint32_t proc;		  /* index of the holding process, alive while this is */
+	uint32_t proc_next;	  /* sibling list of the process; free-slot list while !alive */
 	uint32_t proc_prev;
-	uint32_t hash_next;       /* next endpoint in the same hash bucket */
-	struct frame_list queue;  /* received packets, oldest first */
+	uint32_t hash_next;	 /* next endpoint in the same hash bucket */
+	struct frame_list queue; /* received packets, oldest first */
 };
 
 struct endpoint_table {

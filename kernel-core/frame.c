@@ -15,8 +15,7 @@
 
 #include "kstate.h"
 
-void frame_pool_init(struct frame_pool *pool, struct frame *frames, void *memory,
-		     uint32_t count)
+void frame_pool_init(struct frame_pool *pool, struct frame *frames, void *memory, uint32_t count)
 {
 	pool->frames = frames;
 	pool->memory = memory;
@@ -140,6 +139,7 @@ int frame_alloc(struct kernel *k, uint32_t proc, uint32_t *ret_index)
 	if (index == KNIL)
 		return -PK_ENOMEM;
 	int err = k->port.ops->po_frame_grant(k->port.ctx, proc_handle(&k->procs, proc), index);
+	KASSERT(k, err == 0 || err == -PK_ENOMEM, "po_frame_grant returns 0 or -PK_ENOMEM");
 	if (err < 0)
 		return err;
 

@@ -21,10 +21,10 @@ struct frame {
 	uint32_t next, prev; /* links in the list that holds the frame; KNIL at the ends */
 	uint32_t holder;     /* process index (OWNED) or endpoint index (QUEUED) */
 	uint32_t holder_gen; /* the holder's generation: once it changes, the frame is free */
-	uint32_t gen;        /* bumped whenever the frame changes hands, so old handles fail */
+	uint32_t gen;	     /* bumped whenever the frame changes hands, so old handles fail */
 	uint32_t audit_mark; /* kernel_audit's visit stamp */
 	uint16_t length;     /* bytes of packet in the frame */
-	uint8_t state;       /* enum frame_state, as last written; see frame_is_free */
+	uint8_t state;	     /* enum frame_state, as last written; see frame_is_free */
 };
 
 struct frame_list {
@@ -37,14 +37,13 @@ struct frame_pool {
 	uint8_t *memory; /* count * PK_FRAME_SIZE bytes */
 	uint32_t count;
 	struct frame_list free;
-	uint32_t owned;  /* frames in owned lists of live processes */
+	uint32_t owned;	 /* frames in owned lists of live processes */
 	uint32_t queued; /* frames in queues of live endpoints */
 	uint32_t shared;
 	uint32_t audit_epoch;
 };
 
-void frame_pool_init(struct frame_pool *pool, struct frame *frames, void *memory,
-		     uint32_t count);
+void frame_pool_init(struct frame_pool *pool, struct frame *frames, void *memory, uint32_t count);
 
 static inline uint8_t *frame_bytes(const struct frame_pool *pool, uint32_t index)
 {

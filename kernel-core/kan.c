@@ -18,33 +18,24 @@
 
 void kan_init(struct kan *kan, const uint8_t prefix[PK_KAN_PREFIX_SIZE], uint32_t queue_limit)
 {
-	kbytes_copy(kan->prefix, prefix, PK_KAN_PREFIX_SIZE);
+	kan->prefix = kbytes_be64(prefix);
 	kan->queue_limit = queue_limit;
 	kan->default_route = KNIL;
 }
 
 uint64_t kan_prefix_value(const struct kan *kan)
 {
-	uint64_t value = 0;
-	for (unsigned i = 0; i < PK_KAN_PREFIX_SIZE; i++)
-		value = value << 8 | kan->prefix[i];
-	return value;
+	return kan->prefix;
 }
 
 static int kan_contains(const struct kan *kan, const uint8_t address[PK_IPV6_ADDR_SIZE])
 {
-	for (unsigned i = 0; i < PK_KAN_PREFIX_SIZE; i++)
-		if (address[i] != kan->prefix[i])
-			return 0;
-	return 1;
+	return kbytes_be64(address) == kan->prefix;
 }
 
 static uint64_t address_iid(const uint8_t address[PK_IPV6_ADDR_SIZE])
 {
-	uint64_t iid = 0;
-	for (unsigned i = PK_KAN_PREFIX_SIZE; i < PK_IPV6_ADDR_SIZE; i++)
-		iid = iid << 8 | address[i];
-	return iid;
+	return kbytes_be64(address + PK_KAN_PREFIX_SIZE);
 }
 
 static int kan_check_header(const struct pk_ipv6_header *h, uint64_t length)
@@ -140,7 +131,8 @@ int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, uint32_t *ret_f
 	struct proc *p = &k->procs.procs[proc];
 	struct frame_pool *pool = &k->frames;
 
-	/* Multicast: the queues of the endpoint's groups are checked here first, once they exist. */
+	/* Multicast: the queues of the endpoint's groups are checked here first, once they exist.
+	 */
 	uint32_t frame = e->queue.head;
 	if (frame == KNIL) {
 		e->receiver_waiting = 1;
@@ -149,6 +141,7 @@ int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, uint32_t *ret_f
 	if (p->owned.count >= p->quota)
 		return -PK_EQUOTA;
 	int err = k->port.ops->po_frame_grant(k->port.ctx, proc_handle(&k->procs, proc), frame);
+	KASSERT(k, err == 0 || err == -PK_ENOMEM, "po_frame_grant returns 0 or -PK_ENOMEM");
 	if (err < 0)
 		return err;
 

@@ -7,8 +7,8 @@
 #include <packos/kan.h>
 
 struct kan {
-	uint8_t prefix[PK_KAN_PREFIX_SIZE];
-	uint32_t queue_limit;   /* packets queued at one endpoint */
+	uint64_t prefix;	/* the /64, its bytes in network order read as one number */
+	uint32_t queue_limit;	/* packets queued at one endpoint */
 	uint32_t default_route; /* endpoint receiving packets for outside the KAN, or KNIL */
 };
 

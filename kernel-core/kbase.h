@@ -18,19 +18,27 @@ static inline uint32_t kgen_next(uint32_t gen)
 	return (gen + 1) & PK_HANDLE_GEN_MASK;
 }
 
+/* The compiler's builtins: fixed sizes become a few inline moves, and anything larger a
+ * call to memset/memcpy, which every port provides (kernel-core/check_symbols.cmake). */
 static inline void kbytes_zero(void *dst, size_t n)
 {
-	unsigned char *d = dst;
-	while (n--)
-		*d++ = 0;
+	__builtin_memset(dst, 0, n);
 }
 
 static inline void kbytes_copy(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	while (n--)
-		*d++ = *s++;
+	__builtin_memcpy(dst, src, n);
+}
+
+/* Eight bytes in network order, as one number: how the KAN reads prefixes and IDs. */
+static inline uint64_t kbytes_be64(const uint8_t bytes[8])
+{
+	uint64_t raw;
+	__builtin_memcpy(&raw, bytes, sizeof raw);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	raw = __builtin_bswap64(raw);
+#endif
+	return raw;
 }
 
 /* Reports a broken kernel invariant to the port, which never returns. */

@@ -19,8 +19,7 @@ struct kcall_entry {
 	uint8_t arg_kind[PK_KCALL_ARGS]; /* enum pk_arg_kind */
 };
 
-static int kc_frame_alloc(struct kernel *k, uint32_t proc, const uint64_t arg[],
-			  uint64_t ret[])
+static int kc_frame_alloc(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
 {
 	(void)arg;
 	uint32_t frame;
@@ -55,8 +54,7 @@ static int kc_recv(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64
 	return 0;
 }
 
-static int kc_endpoint_create(struct kernel *k, uint32_t proc, const uint64_t arg[],
-			      uint64_t ret[])
+static int kc_endpoint_create(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
 {
 	uint32_t endpoint;
 	int err = endpoint_create(k, proc, arg[0], &endpoint);
@@ -121,7 +119,7 @@ static int kcall_faults(int error)
 		PK_ERROR_LIST(ERROR_FAULTS)
 #undef ERROR_FAULTS
 	};
-	return error < 0 && -error < PK_ERROR_END && faults[-error];
+	return error < 0 && error > -PK_ERROR_END && faults[-error];
 }
 
 static int kcall_resolve_frame(const struct kernel *k, uint32_t proc, uint64_t raw,
@@ -205,7 +203,7 @@ int kernel_call(struct kernel *k, pk_proc_t caller, const struct pk_kcall *call,
 	uint64_t out[PK_KCALL_RESULTS] = {0, 0};
 	status = kcall_run(k, proc, call, out);
 	if (status < 0) {
-		k->stats.errors[-status < PK_ERROR_END ? -status : 0]++;
+		k->stats.errors[status > -PK_ERROR_END ? -status : 0]++;
 		if (kcall_faults(status)) {
 			proc_destroy(k, proc);
 			k->stats.faults++;
@@ -226,6 +224,8 @@ const char *kernel_call_name(unsigned nr)
 
 const char *kernel_error_name(int error)
 {
-	int code = error < 0 ? -error : error;
-	return code > 0 && code < PK_ERROR_END ? error_names[code] : "?";
+	/* Compared before negating: -INT_MIN does not exist. */
+	if (error < 0 && error > -PK_ERROR_END)
+		return error_names[-error];
+	return error > 0 && error < PK_ERROR_END ? error_names[error] : "?";
 }

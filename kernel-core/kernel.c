@@ -6,8 +6,8 @@
 #include "kstate.h"
 
 /* Caps that keep every size computation below far from overflow and every index below KNIL. */
-#define MAX_FRAMES (1u << 24)
-#define MAX_PROCS (1u << 20)
+#define MAX_FRAMES    (1u << 24)
+#define MAX_PROCS     (1u << 20)
 #define MAX_ENDPOINTS (1u << 22)
 
 void kernel_config_default(struct kernel_config *cfg)
@@ -65,11 +65,19 @@ size_t kernel_arena_size(const struct kernel_config *cfg)
 	return layout.size;
 }
 
+static int kport_complete(const struct kport *port)
+{
+	const struct kport_ops *ops = port->ops;
+	return ops && ops->po_wake && ops->po_frame_grant && ops->po_frame_revoke &&
+	       ops->po_proc_faulted && ops->po_panic;
+}
+
 int kernel_init(const struct kernel_config *cfg, const struct kport *port, void *arena,
 		size_t arena_size, struct kernel **ret_kernel)
 {
 	size_t need = kernel_arena_size(cfg);
-	if (need == 0 || arena_size < need || ((uintptr_t)arena & (alignof(max_align_t) - 1)))
+	if (need == 0 || arena_size < need || ((uintptr_t)arena & (alignof(max_align_t) - 1)) ||
+	    !kport_complete(port))
 		return -PK_EINVAL;
 	struct arena_layout layout;
 	arena_layout(cfg, &layout);
@@ -84,7 +92,8 @@ int kernel_init(const struct kernel_config *cfg, const struct kport *port, void 
 			cfg->frame_count);
 	proc_table_init(&k->procs, (struct proc *)(base + layout.procs), cfg->max_procs);
 	endpoint_table_init(&k->endpoints, (struct endpoint *)(base + layout.endpoints),
-			    cfg->max_endpoints, (uint32_t *)(base + layout.buckets), cfg->hash_seed);
+			    cfg->max_endpoints, (uint32_t *)(base + layout.buckets),
+			    cfg->hash_seed);
 	kan_init(&k->kan, cfg->kan_prefix, cfg->queue_limit);
 	*ret_kernel = k;
 	return 0;

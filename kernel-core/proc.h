@@ -11,12 +11,12 @@
 struct proc {
 	uint32_t gen;
 	uint8_t alive;
-	uint32_t rights;         /* enum pk_right bits, fixed at creation */
-	uint32_t quota;          /* frames it may own at once */
+	uint32_t rights;	 /* enum pk_right bits, fixed at creation */
+	uint32_t quota;		 /* frames it may own at once */
 	struct frame_list owned; /* the frames it owns; owned.count is checked against quota */
 	uint32_t endpoints_head; /* its endpoints, linked through endpoint.proc_next */
-	uint32_t endpoints;      /* how many */
-	uint32_t free_next;      /* next free slot while !alive */
+	uint32_t endpoints;	 /* how many */
+	uint32_t free_next;	 /* next free slot while !alive */
 	/* Contexts (threads) arrive with their own issue; they will hang off here. */
 };
 

@@ -10,13 +10,16 @@
 #include <stdint.h>
 
 #define PK_IPV6_HEADER_SIZE 40u
-#define PK_IPV6_ADDR_SIZE 16u
+#define PK_IPV6_ADDR_SIZE   16u
 
 /* The KAN is one /64: a KAN address is the prefix followed by a 64-bit interface ID. */
 #define PK_KAN_PREFIX_SIZE 8u
 
 /* The default KAN prefix fd6b:616e::/64, a ULA (fd00::/8); "6b 61 6e" spells "kan". */
-#define PK_KAN_DEFAULT_PREFIX {0xfd, 0x6b, 0x61, 0x6e, 0x00, 0x00, 0x00, 0x00}
+#define PK_KAN_DEFAULT_PREFIX                                  \
+	{                                                      \
+		0xfd, 0x6b, 0x61, 0x6e, 0x00, 0x00, 0x00, 0x00 \
+	}
 
 struct pk_ipv6_header {
 	uint8_t version_class_flow[4]; /* version in the high 4 bits of byte 0 */

@@ -22,30 +22,30 @@ enum pk_arg_kind {
 };
 
 /* X(number, name, arg0, arg1, arg2): results are described in docs/kcalls.md. */
-#define PK_KCALL_LIST(X)                                          \
-	X(1, frame_alloc, NONE, NONE, NONE)                           \
-	X(2, frame_free, FRAME, NONE, NONE)                           \
-	X(3, send, FRAME, VALUE, NONE)                                \
-	X(4, recv, ENDPOINT, NONE, NONE)                              \
-	X(5, endpoint_create, VALUE, NONE, NONE)                      \
-	X(6, endpoint_destroy, ENDPOINT, NONE, NONE)                  \
-	X(7, route_set_default, ENDPOINT, NONE, NONE)                 \
-	X(8, route_clear_default, NONE, NONE, NONE)                   \
+#define PK_KCALL_LIST(X)                              \
+	X(1, frame_alloc, NONE, NONE, NONE)           \
+	X(2, frame_free, FRAME, NONE, NONE)           \
+	X(3, send, FRAME, VALUE, NONE)                \
+	X(4, recv, ENDPOINT, NONE, NONE)              \
+	X(5, endpoint_create, VALUE, NONE, NONE)      \
+	X(6, endpoint_destroy, ENDPOINT, NONE, NONE)  \
+	X(7, route_set_default, ENDPOINT, NONE, NONE) \
+	X(8, route_clear_default, NONE, NONE, NONE)   \
 	X(9, kan_prefix, NONE, NONE, NONE)
 
 enum pk_kcall_nr {
 #define PK__KCALL_ENUM(num, name, a0, a1, a2) PK_KC_##name = num,
 	PK_KCALL_LIST(PK__KCALL_ENUM)
 #undef PK__KCALL_ENUM
-	PK_KC_END
+		PK_KC_END
 };
 
-#define PK_KCALL_ARGS 3
+#define PK_KCALL_ARGS	 3
 #define PK_KCALL_RESULTS 2
 
 /* A request as it crosses from a program to the kernel, whatever the transport. */
 struct pk_kcall {
-	uint32_t nr;    /* enum pk_kcall_nr */
+	uint32_t nr;	/* enum pk_kcall_nr */
 	uint32_t flags; /* reserved, must be 0 */
 	uint64_t arg[PK_KCALL_ARGS];
 };

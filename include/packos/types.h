@@ -13,8 +13,8 @@
 #define PK_FRAME_SIZE 4096u
 
 typedef uint64_t pk_handle_t;
-typedef pk_handle_t pk_frame_t;    /* a frame the holder owns */
-typedef pk_handle_t pk_proc_t;     /* a process (protection domain) */
+typedef pk_handle_t pk_frame_t;	   /* a frame the holder owns */
+typedef pk_handle_t pk_proc_t;	   /* a process (protection domain) */
 typedef pk_handle_t pk_endpoint_t; /* a KAN address bound to a process */
 
 /* Bits 63..60 kind, 59..32 generation, 31..0 index. Kind 0 is never issued, so the handle
@@ -31,15 +31,15 @@ enum pk_handle_kind {
 };
 
 #define PK_HANDLE_KIND_SHIFT 60
-#define PK_HANDLE_GEN_SHIFT 32
-#define PK_HANDLE_GEN_MASK 0x0fffffffu
+#define PK_HANDLE_GEN_SHIFT  32
+#define PK_HANDLE_GEN_MASK   0x0fffffffu
 
-#define PK_HANDLE_MAKE(kind, gen, index)                                  \
-	(((uint64_t)(kind) << PK_HANDLE_KIND_SHIFT) |                         \
-	 ((uint64_t)((gen) & PK_HANDLE_GEN_MASK) << PK_HANDLE_GEN_SHIFT) |     \
+#define PK_HANDLE_MAKE(kind, gen, index)                                 \
+	(((uint64_t)(kind) << PK_HANDLE_KIND_SHIFT) |                    \
+	 ((uint64_t)((gen)&PK_HANDLE_GEN_MASK) << PK_HANDLE_GEN_SHIFT) | \
 	 (uint64_t)(uint32_t)(index))
-#define PK_HANDLE_KIND(h) ((unsigned)((uint64_t)(h) >> PK_HANDLE_KIND_SHIFT))
-#define PK_HANDLE_GEN(h) ((uint32_t)((uint64_t)(h) >> PK_HANDLE_GEN_SHIFT) & PK_HANDLE_GEN_MASK)
+#define PK_HANDLE_KIND(h)  ((unsigned)((uint64_t)(h) >> PK_HANDLE_KIND_SHIFT))
+#define PK_HANDLE_GEN(h)   ((uint32_t)((uint64_t)(h) >> PK_HANDLE_GEN_SHIFT) & PK_HANDLE_GEN_MASK)
 #define PK_HANDLE_INDEX(h) ((uint32_t)(uint64_t)(h))
 
 /* A frame's number is its index in the pool; its bytes start at number * PK_FRAME_SIZE. */

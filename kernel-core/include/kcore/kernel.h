@@ -19,14 +19,14 @@
 struct kernel;
 
 struct kernel_config {
-	void *frame_memory;          /* frame_count * PK_FRAME_SIZE bytes, owned by the port */
-	uint32_t frame_count;        /* frames in the pool */
-	uint32_t max_procs;          /* processes alive at once */
-	uint32_t max_endpoints;      /* endpoints alive at once, all processes together */
+	void *frame_memory;	     /* frame_count * PK_FRAME_SIZE bytes, owned by the port */
+	uint32_t frame_count;	     /* frames in the pool */
+	uint32_t max_procs;	     /* processes alive at once */
+	uint32_t max_endpoints;	     /* endpoints alive at once, all processes together */
 	uint32_t endpoints_per_proc; /* endpoints one process may hold */
-	uint32_t default_quota;      /* frames a process may own at once, unless created with its own */
-	uint32_t queue_limit;        /* packets queued at one endpoint */
-	uint64_t hash_seed;          /* keys the address hash; pass boot-time randomness */
+	uint32_t default_quota; /* frames a process may own at once, unless created with its own */
+	uint32_t queue_limit;	/* packets queued at one endpoint */
+	uint64_t hash_seed;	/* keys the address hash; pass boot-time randomness */
 	uint8_t kan_prefix[PK_KAN_PREFIX_SIZE];
 };
 
@@ -40,7 +40,7 @@ struct kernel_stats {
 	uint32_t endpoints;
 	uint64_t calls[PK_KC_END];     /* kernel calls by number, whatever their outcome */
 	uint64_t errors[PK_ERROR_END]; /* failed kernel calls by error code */
-	uint64_t faults;               /* processes faulted */
+	uint64_t faults;	       /* processes faulted */
 	uint64_t packets_sent;
 	uint64_t packets_received;
 };
