@@ -158,7 +158,8 @@ static void test_frame_handle_changes_with_every_owner(void **state)
 	/* Freed frames are reused first, so the same frame comes back under a new handle. */
 	assert_int_equal(PK_FRAME_NUMBER(second), PK_FRAME_NUMBER(first));
 	assert_int_not_equal(second, first);
-	assert_int_equal(fake_port_call(fp, p, PK_KC_frame_free, first, 0, 0, NULL), -PK_EBADHANDLE);
+	assert_int_equal(fake_port_call(fp, p, PK_KC_frame_free, first, 0, 0, NULL),
+			 -PK_EBADHANDLE);
 }
 
 int main(void)
