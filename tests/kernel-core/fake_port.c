@@ -206,14 +206,20 @@ uint32_t fake_port_write_packet(struct fake_port *fp, pk_frame_t frame, const ui
 	return (uint32_t)sizeof h + payload;
 }
 
-int fake_port_send(struct fake_port *fp, pk_proc_t proc, uint64_t src_iid, uint64_t dst_iid,
-		   uint16_t payload, pk_frame_t *ret_frame)
+uint32_t fake_port_write_kan_packet(struct fake_port *fp, pk_frame_t frame, uint64_t src_iid,
+				    uint64_t dst_iid, uint16_t payload)
 {
 	uint8_t src[16], dst[16];
 	fake_port_address(fp, src_iid, src);
 	fake_port_address(fp, dst_iid, dst);
+	return fake_port_write_packet(fp, frame, src, dst, payload);
+}
+
+int fake_port_send(struct fake_port *fp, pk_proc_t proc, uint64_t src_iid, uint64_t dst_iid,
+		   uint16_t payload, pk_frame_t *ret_frame)
+{
 	pk_frame_t frame = fake_port_frame(fp, proc);
-	uint32_t length = fake_port_write_packet(fp, frame, src, dst, payload);
+	uint32_t length = fake_port_write_kan_packet(fp, frame, src_iid, dst_iid, payload);
 	int err = fake_port_call(fp, proc, PK_KC_send, frame, length, 0, NULL);
 	if (ret_frame)
 		*ret_frame = err < 0 ? frame : 0;

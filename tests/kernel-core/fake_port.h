@@ -73,6 +73,10 @@ void fake_port_address(const struct fake_port *fp, uint64_t iid, uint8_t ret_add
 uint32_t fake_port_write_packet(struct fake_port *fp, pk_frame_t frame, const uint8_t src[16],
 				const uint8_t dst[16], uint16_t payload);
 
+/* The same, from KAN ID `src_iid` to KAN ID `dst_iid`. */
+uint32_t fake_port_write_kan_packet(struct fake_port *fp, pk_frame_t frame, uint64_t src_iid,
+				    uint64_t dst_iid, uint16_t payload);
+
 /* Allocates a frame for `proc`, writes a packet from KAN ID `src_iid` to KAN ID `dst_iid`
  * with `payload` bytes, and sends it. Returns the send's status; on failure the frame is
  * still the sender's and is returned in *ret_frame (if non-NULL). */

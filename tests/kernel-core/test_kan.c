@@ -57,11 +57,8 @@ static void test_kan_send_moves_the_frame_to_the_receiver(void **state)
 {
 	struct fake_port *fp = *state;
 	struct pair p = make_pair(fp);
-	uint8_t src[16], dst[16];
-	fake_port_address(fp, ALICE, src);
-	fake_port_address(fp, BOB, dst);
 	pk_frame_t f = fake_port_frame(fp, p.alice);
-	uint32_t length = fake_port_write_packet(fp, f, src, dst, 1000);
+	uint32_t length = fake_port_write_kan_packet(fp, f, ALICE, BOB, 1000);
 	uint8_t sent[PK_FRAME_SIZE];
 	memcpy(sent, fake_port_frame_bytes(fp, f), length);
 
@@ -131,13 +128,10 @@ static void test_kan_send_refuses_what_is_not_ipv6(void **state)
 {
 	struct fake_port *fp = *state;
 	struct pair p = make_pair(fp);
-	uint8_t src[16], dst[16];
-	fake_port_address(fp, ALICE, src);
-	fake_port_address(fp, BOB, dst);
 	const uint8_t versions[] = {0x00, 0x40, 0x70, 0xf0};
 	for (size_t i = 0; i < sizeof versions; i++) {
 		pk_frame_t f = fake_port_frame(fp, p.alice);
-		uint32_t length = fake_port_write_packet(fp, f, src, dst, 8);
+		uint32_t length = fake_port_write_kan_packet(fp, f, ALICE, BOB, 8);
 		fake_port_frame_bytes(fp, f)[0] = versions[i];
 		expect_send(fp, p.alice, f, length, -PK_ENOTIPV6);
 	}
@@ -147,9 +141,6 @@ static void test_kan_send_refuses_lengths_that_disagree(void **state)
 {
 	struct fake_port *fp = *state;
 	struct pair p = make_pair(fp);
-	uint8_t src[16], dst[16];
-	fake_port_address(fp, ALICE, src);
-	fake_port_address(fp, BOB, dst);
 	/* length given to send, payload length in the header */
 	const struct {
 		uint64_t length;
@@ -161,7 +152,7 @@ static void test_kan_send_refuses_lengths_that_disagree(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		pk_frame_t f = fake_port_frame(fp, p.alice);
-		fake_port_write_packet(fp, f, src, dst, cases[i].payload);
+		fake_port_write_kan_packet(fp, f, ALICE, BOB, cases[i].payload);
 		expect_send(fp, p.alice, f, cases[i].length, -PK_ELENGTH);
 	}
 }
@@ -298,10 +289,7 @@ static void test_kan_double_send_faults_the_sender(void **state)
 	struct fake_port *fp = *state;
 	struct pair p = make_pair(fp);
 	pk_frame_t f = fake_port_frame(fp, p.alice);
-	uint8_t src[16], dst[16];
-	fake_port_address(fp, ALICE, src);
-	fake_port_address(fp, BOB, dst);
-	uint32_t length = fake_port_write_packet(fp, f, src, dst, 0);
+	uint32_t length = fake_port_write_kan_packet(fp, f, ALICE, BOB, 0);
 	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, f, length, 0, NULL), 0);
 	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, f, length, 0, NULL),
 			 -PK_EBADHANDLE);
