@@ -187,9 +187,14 @@ static int kcall_run(struct kernel *k, uint32_t proc, const struct pk_kcall *cal
 	return entry->fn(k, proc, arg, ret);
 }
 
-int kernel_call(struct kernel *k, pk_proc_t caller, const struct pk_kcall *call,
+int kernel_call(struct kernel *k, pk_proc_t caller, const struct pk_kcall *shared_call,
 		struct pk_kresult *ret)
 {
+	/* The request may sit in memory the caller can still write (a shared call ring): read
+	 * it once, so what was checked is what runs. */
+	struct pk_kcall call;
+	kbytes_copy(&call, shared_call, sizeof call);
+
 	uint32_t proc;
 	ret->ret[0] = ret->ret[1] = 0;
 	int status = proc_resolve(&k->procs, caller, &proc);
@@ -198,16 +203,16 @@ int kernel_call(struct kernel *k, pk_proc_t caller, const struct pk_kcall *call,
 		return status;
 	}
 
-	if (call->nr < PK_KC_END)
-		k->stats.calls[call->nr]++;
+	if (call.nr < PK_KC_END)
+		k->stats.calls[call.nr]++;
 	uint64_t out[PK_KCALL_RESULTS] = {0, 0};
-	status = kcall_run(k, proc, call, out);
+	status = kcall_run(k, proc, &call, out);
 	if (status < 0) {
 		k->stats.errors[status > -PK_ERROR_END ? -status : 0]++;
 		if (kcall_faults(status)) {
 			proc_destroy(k, proc);
 			k->stats.faults++;
-			k->port.ops->po_proc_faulted(k->port.ctx, caller, call->nr, status);
+			k->port.ops->po_proc_faulted(k->port.ctx, caller, call.nr, status);
 		}
 	} else {
 		ret->ret[0] = out[0];

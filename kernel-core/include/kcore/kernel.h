@@ -64,7 +64,8 @@ int kernel_init(const struct kernel_config *cfg, const struct kport *port, void 
 		size_t arena_size, struct kernel **ret_kernel);
 
 /* Runs one kernel call on behalf of `caller` and writes the answer to `ret`; returns
- * ret->status. If the call misused the ABI, `caller` is faulted before this returns (see
+ * ret->status. `call` is read exactly once, so it may live in memory the caller shares.
+ * If the call misused the ABI, `caller` is faulted before this returns (see
  * kport_ops.po_proc_faulted). A stale `caller` gets -PK_EBADHANDLE and nothing else. */
 int kernel_call(struct kernel *k, pk_proc_t caller, const struct pk_kcall *call,
 		struct pk_kresult *ret);
