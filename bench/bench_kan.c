@@ -1,4 +1,3 @@
-#define _POSIX_C_SOURCE 200809L
 /* bench_kan: shows that one KAN send plus one receive costs the same whatever the number of
  * processes alive and however many packets wait at the receiving endpoint, which is what
  * the kernel's O(1) claim (kcore/kernel.h) promises to every port.
@@ -13,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench_port.h"
 
@@ -76,14 +74,6 @@ static uint64_t kcall(const struct scenario *s, pk_proc_t caller, unsigned nr, u
 	if (ret1)
 		*ret1 = result.ret[1];
 	return result.ret[0];
-}
-
-static void kan_address(const struct kernel_config *cfg, uint64_t iid,
-			uint8_t ret_address[PK_IPV6_ADDR_SIZE])
-{
-	memcpy(ret_address, cfg->kan_prefix, PK_KAN_PREFIX_SIZE);
-	for (unsigned i = PK_IPV6_ADDR_SIZE; i-- > PK_KAN_PREFIX_SIZE; iid >>= 8)
-		ret_address[i] = (uint8_t)iid;
 }
 
 static void write_packet(const struct scenario *s, pk_frame_t frame,
@@ -174,8 +164,8 @@ static void scenario_start(struct scenario *s, const struct kernel_config *cfg)
 	s->pong = create_process(s);
 	s->ping_endpoint = create_endpoint(s, s->ping, &ping_iid);
 	s->pong_endpoint = create_endpoint(s, s->pong, &pong_iid);
-	kan_address(cfg, ping_iid, s->ping_address);
-	kan_address(cfg, pong_iid, s->pong_address);
+	bench_port_address(&s->host, ping_iid, s->ping_address);
+	bench_port_address(&s->host, pong_iid, s->pong_address);
 
 	for (uint32_t i = 0; i < s->queue_depth; i++) {
 		pk_frame_t frame = kcall(s, s->ping, PK_KC_frame_alloc, 0, 0, NULL);
@@ -215,27 +205,6 @@ static void scenario_stop(struct scenario *s)
 	free(s->bystander_procs);
 	free(s->ping_frames);
 	bench_port_stop(&s->host);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(const double *values, unsigned count)
-{
-	double sorted[MAX_REPETITIONS];
-	memcpy(sorted, values, count * sizeof *values);
-	qsort(sorted, count, sizeof *sorted, compare_doubles);
-	return count % 2 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2;
 }
 
 static void usage(FILE *out)
@@ -329,7 +298,8 @@ static void report(struct scenario *scenarios, unsigned count, const struct opti
 {
 	for (unsigned i = 0; i < count; i++)
 		if (scenarios[i].selected)
-			scenarios[i].median_ns = median(scenarios[i].ns_per_pair, opt->repetitions);
+			scenarios[i].median_ns =
+				bench_median(scenarios[i].ns_per_pair, opt->repetitions);
 
 	printf("bench_kan: one KAN send + one recv, median of %u x %" PRIu64 " pairs\n",
 	       opt->repetitions, opt->iterations);
@@ -448,9 +418,10 @@ int main(int argc, char **argv)
 			struct scenario *s = &scenarios[i];
 			if (!s->selected)
 				continue;
-			uint64_t start = now_ns();
+			uint64_t start = bench_now_ns();
 			ping_pong(s, opt.iterations);
-			s->ns_per_pair[rep] = (double)(now_ns() - start) / (double)opt.iterations;
+			s->ns_per_pair[rep] =
+				(double)(bench_now_ns() - start) / (double)opt.iterations;
 		}
 
 	report(scenarios, scenario_count, &opt);

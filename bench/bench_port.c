@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* The bench port: the kernel core on the heap, every port operation a no-op or a counter.
  * Granting and revoking frames cost nothing here because the benchmark has one address
  * space; a real port pays for page-table edits, which are O(1) too but not the kernel's. */
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void bench_wake(void *ctx, pk_proc_t proc, pk_endpoint_t endpoint)
 {
@@ -94,4 +96,39 @@ void bench_port_stop(struct bench_port *bp)
 uint8_t *bench_port_frame_bytes(const struct bench_port *bp, pk_frame_t frame)
 {
 	return bp->frame_memory + (size_t)PK_FRAME_NUMBER(frame) * PK_FRAME_SIZE;
+}
+
+void bench_port_address(const struct bench_port *bp, uint64_t iid,
+			uint8_t ret_address[PK_IPV6_ADDR_SIZE])
+{
+	memcpy(ret_address, bp->cfg.kan_prefix, PK_KAN_PREFIX_SIZE);
+	for (unsigned i = PK_IPV6_ADDR_SIZE; i-- > PK_KAN_PREFIX_SIZE; iid >>= 8)
+		ret_address[i] = (uint8_t)iid;
+}
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double bench_median(const double *values, unsigned count)
+{
+	double *sorted = malloc(count * sizeof *sorted);
+	if (!sorted) {
+		fprintf(stderr, "bench: out of memory\n");
+		abort();
+	}
+	memcpy(sorted, values, count * sizeof *values);
+	qsort(sorted, count, sizeof *sorted, compare_doubles);
+	double m = count % 2 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2;
+	free(sorted);
+	return m;
 }

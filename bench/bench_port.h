@@ -31,4 +31,15 @@ void bench_port_stop(struct bench_port *bp);
 /* The bytes of `frame` in the pool, as the process that owns it sees them. */
 uint8_t *bench_port_frame_bytes(const struct bench_port *bp, pk_frame_t frame);
 
+/* The KAN address with interface ID `iid` in this kernel's prefix. */
+void bench_port_address(const struct bench_port *bp, uint64_t iid,
+			uint8_t ret_address[PK_IPV6_ADDR_SIZE]);
+
+/* A monotonic clock in nanoseconds, for timing a benchmark's loop. */
+uint64_t bench_now_ns(void);
+
+/* The median of `count` samples (the mean of the middle two for an even count); `values`
+ * is left in its order. */
+double bench_median(const double *values, unsigned count);
+
 #endif

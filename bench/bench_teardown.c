@@ -1,4 +1,3 @@
-#define _POSIX_C_SOURCE 200809L
 /* bench_teardown: shows that destroying a process costs the same whether it holds one frame
  * or ten thousand, and one queued packet or ten thousand: the kernel splices its lists onto
  * the free list instead of visiting each frame (kernel-core/frame.c). That is what lets a
@@ -15,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench_port.h"
 
@@ -42,13 +40,6 @@ static uint64_t call(struct bench_port *bp, pk_proc_t caller, unsigned nr, uint6
 	return result.ret[0];
 }
 
-static void kan_address(const struct bench_port *bp, uint64_t iid, uint8_t ret[16])
-{
-	memcpy(ret, bp->cfg.kan_prefix, PK_KAN_PREFIX_SIZE);
-	for (int i = 15; i >= 8; i--, iid >>= 8)
-		ret[i] = (uint8_t)iid;
-}
-
 static pk_proc_t create_process(struct bench_port *bp, uint64_t iid)
 {
 	pk_proc_t proc;
@@ -68,8 +59,8 @@ static pk_proc_t build_victim(struct bench_port *bp, pk_proc_t sender, uint32_t 
 		.next_header = 59, /* no next header */
 		.hop_limit = 64,
 	};
-	kan_address(bp, SENDER_IID, header.source);
-	kan_address(bp, VICTIM_IID, header.destination);
+	bench_port_address(bp, SENDER_IID, header.source);
+	bench_port_address(bp, VICTIM_IID, header.destination);
 	for (uint32_t i = 0; i < size; i++) {
 		call(bp, victim, PK_KC_frame_alloc, 0, 0);
 		pk_frame_t packet = call(bp, sender, PK_KC_frame_alloc, 0, 0);
@@ -83,25 +74,6 @@ static void evict_caches(unsigned char *buffer)
 {
 	static unsigned char round;
 	memset(buffer, ++round, EVICTION_BYTES);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *values, unsigned count)
-{
-	qsort(values, count, sizeof *values, compare_doubles);
-	return values[count / 2];
 }
 
 int main(int argc, char **argv)
@@ -134,9 +106,9 @@ int main(int argc, char **argv)
 		for (unsigned s = 0; s < 2; s++) {
 			pk_proc_t victim = build_victim(&bp, sender, sizes[s]);
 			evict_caches(eviction);
-			uint64_t start = now_ns();
+			uint64_t start = bench_now_ns();
 			err = kernel_proc_destroy(bp.k, victim);
-			ns[s][i] = (double)(now_ns() - start);
+			ns[s][i] = (double)(bench_now_ns() - start);
 			if (err < 0)
 				fail("kernel_proc_destroy", err);
 		}
@@ -154,7 +126,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	double small = median(ns[0], samples), large = median(ns[1], samples);
+	double small = bench_median(ns[0], samples), large = bench_median(ns[1], samples);
 	printf("bench_teardown: kernel_proc_destroy from cold caches, median of %u samples\n",
 	       samples);
 	printf("%-44s %10s %12s\n", "victim", "ns", "vs baseline");

@@ -23,11 +23,6 @@ void kan_init(struct kan *kan, const uint8_t prefix[PK_KAN_PREFIX_SIZE], uint32_
 	kan->default_route = KNIL;
 }
 
-uint64_t kan_prefix_value(const struct kan *kan)
-{
-	return kan->prefix;
-}
-
 static int kan_contains(const struct kan *kan, const uint8_t address[PK_IPV6_ADDR_SIZE])
 {
 	return kbytes_be64(address) == kan->prefix;

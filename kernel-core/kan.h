@@ -23,9 +23,6 @@ int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, uint32_t *ret_f
 int kan_route_set_default(struct kernel *k, uint32_t proc, uint32_t endpoint);
 int kan_route_clear_default(struct kernel *k, uint32_t proc);
 
-/* The prefix as a number whose big-endian bytes are the prefix. */
-uint64_t kan_prefix_value(const struct kan *kan);
-
 /* Called as an endpoint goes away, so no route names it afterwards. */
 void kan_forget_endpoint(struct kan *kan, uint32_t endpoint);
 

@@ -93,7 +93,7 @@ static int kc_kan_prefix(struct kernel *k, uint32_t proc, const uint64_t arg[], 
 {
 	(void)proc;
 	(void)arg;
-	ret[0] = kan_prefix_value(&k->kan);
+	ret[0] = k->kan.prefix;
 	return 0;
 }
 
