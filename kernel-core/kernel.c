@@ -133,6 +133,25 @@ int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_
 	return 0;
 }
 
+int kernel_proc_endpoints(const struct kernel *k, pk_proc_t proc,
+			  struct kernel_endpoint_info *ret_info, uint32_t max)
+{
+	uint32_t index;
+	int err = proc_resolve(&k->procs, proc, &index);
+	if (err < 0)
+		return err;
+	const struct proc *p = &k->procs.procs[index];
+	uint32_t listed = 0;
+	for (uint32_t e = p->endpoints_head; e != KNIL && listed < max; listed++) {
+		const struct endpoint *ep = &k->endpoints.endpoints[e];
+		ret_info[listed].handle = endpoint_handle(&k->endpoints, e);
+		ret_info[listed].iid = ep->iid;
+		ret_info[listed].queued = ep->queue.count;
+		e = ep->proc_next;
+	}
+	return (int)p->endpoints;
+}
+
 void kernel_stats(const struct kernel *k, struct kernel_stats *ret_stats)
 {
 	*ret_stats = k->stats;

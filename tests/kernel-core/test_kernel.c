@@ -95,6 +95,39 @@ static void test_kernel_stats_add_up_to_the_pool(void **state)
 	assert_int_equal(st.endpoints, 2);
 }
 
+static void test_kernel_lists_a_process_endpoints_with_their_queues(void **state)
+{
+	struct fake_port *fp = *state;
+	pk_proc_t p = fake_port_proc(fp, 0);
+	pk_proc_t q = fake_port_proc(fp, 0);
+	fake_port_endpoint(fp, p, 1);
+	pk_endpoint_t first = fake_port_endpoint(fp, q, 2);
+	pk_endpoint_t second = fake_port_endpoint(fp, q, 3);
+	fake_port_frame(fp, p);
+	fake_port_frame(fp, p);
+	assert_int_equal(fake_port_send(fp, p, 1, 3, 0, NULL), 0);
+	assert_int_equal(fake_port_send(fp, p, 1, 3, 0, NULL), 0);
+
+	struct kernel_endpoint_info info[4];
+	assert_int_equal(kernel_proc_endpoints(fp->k, q, info, 4), 2);
+	assert_int_equal(info[0].handle, second); /* newest first */
+	assert_int_equal(info[0].iid, 3);
+	assert_int_equal(info[0].queued, 2);
+	assert_int_equal(info[1].handle, first);
+	assert_int_equal(info[1].iid, 2);
+	assert_int_equal(info[1].queued, 0);
+
+	/* A short buffer gets the first entries and the true count. */
+	struct kernel_endpoint_info one = {0};
+	assert_int_equal(kernel_proc_endpoints(fp->k, q, &one, 1), 2);
+	assert_int_equal(one.handle, second);
+	assert_int_equal(kernel_proc_endpoints(fp->k, q, NULL, 0), 2);
+
+	assert_int_equal(kernel_proc_endpoints(fp->k, first, info, 4), -PK_EBADHANDLE);
+	assert_int_equal(kernel_proc_destroy(fp->k, q), 0);
+	assert_int_equal(kernel_proc_endpoints(fp->k, q, info, 4), -PK_EBADHANDLE);
+}
+
 /* A kernel with some of everything, for the audit to walk. Not stopped through
  * fake_port_stop: after the damage, its teardown audit would rightly fail. */
 static struct fake_port *busy_kernel(void)
@@ -206,6 +239,9 @@ int main(void)
 						fake_port_setup, fake_port_teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_stats_add_up_to_the_pool,
 						fake_port_setup, fake_port_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_kernel_lists_a_process_endpoints_with_their_queues, fake_port_setup,
+			fake_port_teardown),
 		cmocka_unit_test(test_audit_catches_a_leaked_frame),
 		cmocka_unit_test(test_audit_catches_a_wrong_count),
 		cmocka_unit_test(test_audit_catches_a_frame_in_the_wrong_state),

@@ -52,6 +52,12 @@ struct kernel_proc_info {
 	uint32_t endpoints;
 };
 
+struct kernel_endpoint_info {
+	pk_endpoint_t handle;
+	uint64_t iid;	 /* interface ID: the address is the KAN prefix followed by it */
+	uint32_t queued; /* packets waiting in its receive queue */
+};
+
 /* Fills `cfg` with sane defaults; the port must still set frame_memory. */
 void kernel_config_default(struct kernel_config *cfg);
 
@@ -80,6 +86,12 @@ int kernel_proc_create(struct kernel *k, uint32_t rights, uint32_t quota, pk_pro
 int kernel_proc_destroy(struct kernel *k, pk_proc_t proc);
 
 int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_info *ret_info);
+
+/* Describes up to `max` of `proc`'s endpoints in `ret_info`, newest first. Returns how
+ * many it holds (which may exceed `max`), or -PK_EBADHANDLE. O(min(max, endpoints held)),
+ * and a process holds at most endpoints_per_proc. */
+int kernel_proc_endpoints(const struct kernel *k, pk_proc_t proc,
+			  struct kernel_endpoint_info *ret_info, uint32_t max);
 
 void kernel_stats(const struct kernel *k, struct kernel_stats *ret_stats);
 
