@@ -1,0 +1,101 @@
+/* PackOS ABI of the Linux simulator: the channel page between a program and packosd.
+ *
+ * Each process shares one page with the daemon (its own memfd, never another's). The page
+ * holds the boot record the daemon wrote before exec, and a small ring of call slots: the
+ * process writes requests into slots, publishes them by advancing `submitted`, and rings
+ * its doorbell (an eventfd); the daemon answers each slot in order and advances
+ * `completed`, which is also the futex word the process sleeps on. Requests are batched:
+ * one doorbell may carry a send and the receive that follows it (exception-less calls,
+ * after FlexSC).
+ *
+ * Everything the process writes is untrusted: the daemon reads `submitted` and each slot's
+ * request exactly once, and a count that is not a whole batch faults the process.
+ *
+ * The process finds its channel from the environment: PK_SIM_ENV names the descriptor
+ * numbers "channel,doorbell,pool". */
+#ifndef PACKOS_SIM_CHANNEL_H
+#define PACKOS_SIM_CHANNEL_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kan.h"
+#include "kcalls.h"
+#include "types.h"
+
+#define PK_SIM_ENV "PACKOS_FDS"
+
+#define PK_CHANNEL_MAGIC   0x4e4148434b415000ull /* "\0PAKCHAN" */
+#define PK_CHANNEL_VERSION 1u
+#define PK_CHANNEL_SIZE	   4096u
+#define PK_CHANNEL_SLOTS   8u /* a power of two: slot i lives at i % PK_CHANNEL_SLOTS */
+#define PK_BOOT_ENDPOINTS  8u
+#define PK_BOOT_NAME_SIZE  32u
+
+/* How frames reach a process's address space (see docs/sim.md). */
+enum pk_isolation {
+	/* A frame is mapped only while the process owns it: the runtime maps it on alloc
+	 * and receive, and unmaps it before send and free, so a use after send faults. */
+	PK_ISOLATION_REMAP = 1,
+	/* The whole pool is mapped once; ownership is only bookkept. Fast, and unprotected:
+	 * a buggy program can write into frames it has sent. */
+	PK_ISOLATION_SHARED = 2,
+};
+
+/* Slot flags: transport options, not part of the kernel call. */
+enum pk_slot_flag {
+	/* For recv: if the queue is empty, the daemon keeps the slot until a packet arrives
+	 * and answers it then, instead of answering PK_EWOULDBLOCK. The kernel call itself
+	 * stays non-blocking; the waiting happens in the daemon's transport. */
+	PK_SLOT_WAIT = 1u << 0,
+	/* Run only if the slot before it in the same batch succeeded; otherwise it is
+	 * answered PK_ECANCELED. A send linked to the receive after it keeps a failed send
+	 * from leaving the program waiting for an answer that cannot come. */
+	PK_SLOT_LINKED = 1u << 1,
+};
+
+#define PK_SLOT_FLAGS_KNOWN (PK_SLOT_WAIT | PK_SLOT_LINKED)
+
+struct pk_channel_slot {
+	struct pk_kcall call;	  /* written by the process */
+	uint32_t flags;		  /* enum pk_slot_flag, written by the process */
+	uint32_t wait_ms;	  /* with PK_SLOT_WAIT: deadline, PK_ETIMEDOUT; 0: none */
+	struct pk_kresult result; /* written by the daemon */
+};
+
+struct pk_boot_endpoint {
+	pk_endpoint_t handle;
+	uint8_t address[PK_IPV6_ADDR_SIZE];
+};
+
+/* Written by the daemon before exec; the daemon never reads it back. */
+struct pk_boot_record {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t isolation;   /* enum pk_isolation */
+	uint32_t frame_count; /* the pool's size in frames; its memfd is that many pages */
+	uint32_t rights;      /* enum pk_right bits */
+	uint32_t endpoint_count;
+	uint32_t reserved;
+	uint8_t kan_prefix[PK_KAN_PREFIX_SIZE];
+	char name[PK_BOOT_NAME_SIZE]; /* NUL-terminated */
+	struct pk_boot_endpoint endpoint[PK_BOOT_ENDPOINTS];
+};
+
+struct pk_channel_page {
+	struct pk_boot_record boot;
+	/* Process to daemon. */
+	alignas(64) _Atomic uint32_t submitted; /* slots published, free-running */
+	_Atomic uint32_t sleeping;		/* the process sleeps on `completed` */
+	/* Daemon to process. */
+	alignas(64) _Atomic uint32_t completed; /* slots answered, free-running; a futex */
+	_Atomic uint32_t wakes;			/* packets arrived after a failed receive */
+	alignas(64) struct pk_channel_slot slot[PK_CHANNEL_SLOTS];
+};
+
+_Static_assert(sizeof(struct pk_channel_slot) == 64, "a slot is one cache line");
+_Static_assert(sizeof(struct pk_channel_page) <= PK_CHANNEL_SIZE, "the channel is one page");
+
+#endif

@@ -1,0 +1,48 @@
+/* What libpk needs from the port it runs on: a way to make kernel calls, a way to reach a
+ * frame's bytes, and a clock. The simulator's backend lives in libpk/sim/; a hardware
+ * port brings its own. Everything else in libpk is portable and calls only this. */
+#ifndef LIBPK_BACKEND_H
+#define LIBPK_BACKEND_H
+
+#include <stdint.h>
+
+#include <packos/kan.h>
+#include <packos/kcalls.h>
+#include <packos/types.h>
+
+#define BACKEND_ENDPOINTS 8u
+#define BACKEND_NAME_SIZE 32u
+
+struct backend_boot {
+	char name[BACKEND_NAME_SIZE];
+	uint8_t kan_prefix[PK_KAN_PREFIX_SIZE];
+	unsigned endpoint_count;
+	pk_endpoint_t endpoint[BACKEND_ENDPOINTS];
+	uint8_t address[BACKEND_ENDPOINTS][PK_IPV6_ADDR_SIZE];
+};
+
+/* One call of a batch, with how the transport should run it. */
+struct backend_call {
+	struct pk_kcall call;
+	uint8_t wait;	  /* a recv that waits for a packet instead of failing */
+	uint8_t linked;	  /* runs only if the call before it succeeded */
+	uint32_t wait_ms; /* with wait: the deadline; 0: none */
+};
+
+/* Connects to the kernel and says who this program is. Returns 0 or -PK_Exxx. */
+int backend_init(struct backend_boot *ret_boot);
+
+/* Runs `count` calls in order, as one entry into the kernel, and writes each answer. */
+void backend_call_batch(const struct backend_call *calls, struct pk_kresult *results,
+			unsigned count);
+
+/* Makes the frame just received or allocated reachable; NULL if it cannot be (then the
+ * frame is still owned and must be freed). */
+uint8_t *backend_frame_map(pk_frame_t frame);
+/* Makes it unreachable again; called before the frame is sent or freed. */
+void backend_frame_unmap(pk_frame_t frame, uint8_t *data);
+
+uint64_t backend_now_ns(void);
+void backend_sleep_ns(uint64_t ns);
+
+#endif

@@ -1,0 +1,91 @@
+/* libpk: the user runtime every PackOS program links.
+ *
+ * A program owns frames (pages of the kernel's pool), writes IPv6 packets into them and
+ * sends them; the kernel moves the frame to the endpoint the destination address names.
+ * While the program owns a frame, `data` points at its bytes; after a send or free the
+ * pointer is dead, and in the default isolation mode touching it faults the program, as
+ * it would on hardware.
+ *
+ * Every function returns 0 or a negative PackOS error (-PK_Exxx, see <packos/errors.h>).
+ * Programs use only this header, the ABI headers and the C standard library, so the same
+ * source runs on every port. */
+#ifndef PK_PK_H
+#define PK_PK_H
+
+#include <stdint.h>
+
+#include <packos/errors.h>
+#include <packos/kan.h>
+#include <packos/kcalls.h>
+#include <packos/types.h>
+
+/* "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" and its NUL. */
+#define PK_ADDR_STRLEN 40
+
+/* PK_WAIT_FOREVER as a timeout: wait until a packet arrives. */
+#define PK_WAIT_FOREVER UINT32_MAX
+
+struct pk_frame {
+	pk_frame_t handle;
+	uint8_t *data; /* PK_FRAME_SIZE bytes while owned; NULL otherwise */
+};
+
+/* Connects to the kernel. Call once, first; every other call needs it. */
+int pk_init(void);
+
+/* The program's name and addresses, as the boot manifest gave them. */
+const char *pk_name(void);
+unsigned pk_endpoint_count(void);
+pk_endpoint_t pk_endpoint(unsigned index);
+const uint8_t *pk_address(unsigned index);
+
+int pk_frame_alloc(struct pk_frame *frame);
+int pk_frame_free(struct pk_frame *frame);
+
+/* Sends the `length`-byte IPv6 packet at the start of `frame`. On success the frame is
+ * gone (handle and data cleared); on error it is still the caller's, bytes untouched. */
+int pk_send(struct pk_frame *frame, uint32_t length);
+
+/* Receives the oldest packet queued at `endpoint` into `frame`, waiting up to
+ * `timeout_ms` (0: do not wait, -PK_EWOULDBLOCK; PK_WAIT_FOREVER: no deadline;
+ * -PK_ETIMEDOUT when it passes). */
+int pk_recv(pk_endpoint_t endpoint, struct pk_frame *frame, uint32_t *length, uint32_t timeout_ms);
+
+/* pk_send, then pk_recv, in one entry into the kernel: the fast path of anything that
+ * answers or asks. If the send fails, nothing is received: the send's error is returned
+ * and `out` is still the caller's. */
+int pk_send_recv(struct pk_frame *out, uint32_t out_length, pk_endpoint_t endpoint,
+		 struct pk_frame *in, uint32_t *in_length, uint32_t timeout_ms);
+
+/* Binds a new address: interface ID `iid` in the KAN prefix (0: the kernel picks one). */
+int pk_endpoint_create(uint64_t iid, pk_endpoint_t *ret_endpoint,
+		       uint8_t ret_address[PK_IPV6_ADDR_SIZE]);
+int pk_endpoint_destroy(pk_endpoint_t endpoint);
+
+/* One raw kernel call, for tools and tests that exercise the ABI directly. Frames it
+ * moves are not mapped or unmapped: pair it with pk_frame_* only if you know why. */
+int pk_call(const struct pk_kcall *call, struct pk_kresult *result);
+
+/* The message for a PackOS error (negative or positive), "unknown error" otherwise. */
+const char *pk_strerror(int error);
+
+/* Monotonic time and sleeping, until the kernel clock arrives. */
+uint64_t pk_now_ns(void);
+void pk_sleep_ns(uint64_t ns);
+
+/* IPv6 addresses as text. pk_addr_parse returns 0 or -PK_EINVAL. */
+int pk_addr_parse(const char *text, uint8_t ret_address[PK_IPV6_ADDR_SIZE]);
+void pk_addr_format(const uint8_t address[PK_IPV6_ADDR_SIZE], char ret_text[PK_ADDR_STRLEN]);
+
+/* Writes an IPv6 header at the start of `packet`. */
+void pk_ipv6_header_init(void *packet, const uint8_t source[PK_IPV6_ADDR_SIZE],
+			 const uint8_t destination[PK_IPV6_ADDR_SIZE], uint8_t next_header,
+			 uint16_t payload_length, uint8_t hop_limit);
+uint16_t pk_ipv6_payload_length(const void *packet);
+
+/* The Internet checksum of an upper-layer message (ICMPv6, UDP, TCP) of `length` bytes
+ * after the header of `packet`, over the RFC 8200 pseudo-header, with the message's
+ * checksum field counted as it is (write 0 there first when computing). */
+uint16_t pk_ipv6_upper_checksum(const void *packet, uint8_t next_header, uint32_t length);
+
+#endif

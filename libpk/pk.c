@@ -1,0 +1,198 @@
+/* The packet API: frames, send, receive and addresses on top of the backend's kernel
+ * calls. The rule that makes ownership visible lives here, once: a frame is mapped after
+ * the kernel hands it over and unmapped before the program hands it back. */
+#include <stddef.h>
+
+#include "backend.h"
+#include "pk/pk.h"
+
+static struct backend_boot boot;
+static int initialised;
+
+int pk_init(void)
+{
+	if (initialised)
+		return 0;
+	int err = backend_init(&boot);
+	if (err == 0)
+		initialised = 1;
+	return err;
+}
+
+const char *pk_name(void)
+{
+	return boot.name;
+}
+
+unsigned pk_endpoint_count(void)
+{
+	return boot.endpoint_count;
+}
+
+pk_endpoint_t pk_endpoint(unsigned index)
+{
+	return index < boot.endpoint_count ? boot.endpoint[index] : 0;
+}
+
+const uint8_t *pk_address(unsigned index)
+{
+	return index < boot.endpoint_count ? boot.address[index] : NULL;
+}
+
+static struct backend_call plain_call(unsigned nr, uint64_t a0, uint64_t a1)
+{
+	return (struct backend_call){.call = {.nr = nr, .arg = {a0, a1, 0}}};
+}
+
+static int run_one(struct backend_call call, struct pk_kresult *result)
+{
+	backend_call_batch(&call, result, 1);
+	return (int)result->status;
+}
+
+int pk_call(const struct pk_kcall *call, struct pk_kresult *result)
+{
+	return run_one((struct backend_call){.call = *call}, result);
+}
+
+/* The kernel has just given the caller `handle`: map it, or give it back. */
+static int take_frame(pk_frame_t handle, struct pk_frame *frame)
+{
+	uint8_t *data = backend_frame_map(handle);
+	if (data == NULL) {
+		struct pk_kresult ignored;
+		run_one(plain_call(PK_KC_frame_free, handle, 0), &ignored);
+		return -PK_ENOMEM;
+	}
+	frame->handle = handle;
+	frame->data = data;
+	return 0;
+}
+
+int pk_frame_alloc(struct pk_frame *frame)
+{
+	struct pk_kresult r;
+	int err = run_one(plain_call(PK_KC_frame_alloc, 0, 0), &r);
+	if (err < 0)
+		return err;
+	return take_frame(r.ret[0], frame);
+}
+
+int pk_frame_free(struct pk_frame *frame)
+{
+	struct pk_kresult r;
+	backend_frame_unmap(frame->handle, frame->data);
+	frame->data = NULL;
+	int err = run_one(plain_call(PK_KC_frame_free, frame->handle, 0), &r);
+	frame->handle = 0;
+	return err;
+}
+
+static struct backend_call recv_call(pk_endpoint_t endpoint, uint32_t timeout_ms)
+{
+	struct backend_call c = plain_call(PK_KC_recv, endpoint, 0);
+	if (timeout_ms != 0) {
+		c.wait = 1;
+		c.wait_ms = timeout_ms == PK_WAIT_FOREVER ? 0 : timeout_ms;
+	}
+	return c;
+}
+
+/* A send is final only once the kernel says so: until then the frame is unmapped but
+ * still ours, and a refused send maps it back. */
+static int finish_send(struct pk_frame *frame, const struct pk_kresult *r)
+{
+	if (r->status == 0) {
+		frame->handle = 0;
+		return 0;
+	}
+	frame->data = backend_frame_map(frame->handle);
+	return frame->data != NULL ? (int)r->status : -PK_ENOMEM;
+}
+
+int pk_send(struct pk_frame *frame, uint32_t length)
+{
+	struct pk_kresult r;
+	backend_frame_unmap(frame->handle, frame->data);
+	frame->data = NULL;
+	run_one(plain_call(PK_KC_send, frame->handle, length), &r);
+	return finish_send(frame, &r);
+}
+
+static int finish_recv(const struct pk_kresult *r, struct pk_frame *frame, uint32_t *length)
+{
+	if (r->status < 0)
+		return (int)r->status;
+	*length = (uint32_t)r->ret[1];
+	return take_frame(r->ret[0], frame);
+}
+
+int pk_recv(pk_endpoint_t endpoint, struct pk_frame *frame, uint32_t *length, uint32_t timeout_ms)
+{
+	struct pk_kresult r;
+	run_one(recv_call(endpoint, timeout_ms), &r);
+	return finish_recv(&r, frame, length);
+}
+
+int pk_send_recv(struct pk_frame *out, uint32_t out_length, pk_endpoint_t endpoint,
+		 struct pk_frame *in, uint32_t *in_length, uint32_t timeout_ms)
+{
+	struct backend_call calls[2] = {plain_call(PK_KC_send, out->handle, out_length),
+					recv_call(endpoint, timeout_ms)};
+	calls[1].linked = 1;
+	struct pk_kresult r[2];
+	backend_frame_unmap(out->handle, out->data);
+	out->data = NULL;
+	backend_call_batch(calls, r, 2);
+	int err = finish_send(out, &r[0]);
+	if (err < 0)
+		return err;
+	return finish_recv(&r[1], in, in_length);
+}
+
+int pk_endpoint_create(uint64_t iid, pk_endpoint_t *ret_endpoint,
+		       uint8_t ret_address[PK_IPV6_ADDR_SIZE])
+{
+	struct pk_kresult r;
+	int err = run_one(plain_call(PK_KC_endpoint_create, iid, 0), &r);
+	if (err < 0)
+		return err;
+	*ret_endpoint = r.ret[0];
+	if (ret_address != NULL) {
+		for (unsigned i = 0; i < PK_KAN_PREFIX_SIZE; i++)
+			ret_address[i] = boot.kan_prefix[i];
+		for (unsigned i = 0; i < 8; i++)
+			ret_address[8 + i] = (uint8_t)(r.ret[1] >> (56 - 8 * i));
+	}
+	return 0;
+}
+
+int pk_endpoint_destroy(pk_endpoint_t endpoint)
+{
+	struct pk_kresult r;
+	return run_one(plain_call(PK_KC_endpoint_destroy, endpoint, 0), &r);
+}
+
+const char *pk_strerror(int error)
+{
+	switch (error < 0 ? -error : error) {
+	case 0:
+		return "success";
+#define PK__ERROR_MESSAGE(num, name, msg, disposition) \
+	case num:                                      \
+		return msg;
+		PK_ERROR_LIST(PK__ERROR_MESSAGE)
+#undef PK__ERROR_MESSAGE
+	}
+	return "unknown error";
+}
+
+uint64_t pk_now_ns(void)
+{
+	return backend_now_ns();
+}
+
+void pk_sleep_ns(uint64_t ns)
+{
+	backend_sleep_ns(ns);
+}

@@ -1,0 +1,150 @@
+/* The simulator's kernel-call transport, program side: the channel page shared with
+ * packosd (include/packos/sim_channel.h). A batch of calls is written into slots,
+ * published, and announced with one doorbell write; the answer is awaited by a short
+ * yielding spin and then a futex sleep.
+ *
+ * Why yield while spinning: on one core, the daemon cannot answer until we give it the
+ * CPU, and sched_yield hands it over at once; on two cores the yield is a cheap syscall
+ * that finds nothing else to run, so the spin still sees the answer within a microsecond.
+ * The spin is bounded, so a program waiting for a packet soon sleeps. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <packos/sim_channel.h>
+
+#include "../backend.h"
+#include "sim.h"
+
+/* Yields before sleeping: enough to cover a daemon round trip on either placement. */
+enum { SPIN_YIELDS = 64 };
+
+static struct pk_channel_page *page;
+static int doorbell_fd = -1;
+static uint32_t published; /* slots this program has published; its own count */
+
+static void die(const char *what)
+{
+	fprintf(stderr, "libpk: %s: %s\n", what, strerror(errno));
+	_exit(127);
+}
+
+static void wait_for_answers(uint32_t target)
+{
+	for (int i = 0; i < SPIN_YIELDS; i++) {
+		if (atomic_load_explicit(&page->completed, memory_order_acquire) == target)
+			return;
+		sched_yield();
+	}
+	/* Dekker with the daemon: we announce the sleep, then look; it publishes, then
+	 * looks at `sleeping`. Both sequentially consistent, so one of us sees the other. */
+	atomic_store(&page->sleeping, 1);
+	for (;;) {
+		uint32_t seen = atomic_load(&page->completed);
+		if (seen == target)
+			break;
+		if (syscall(SYS_futex, &page->completed, FUTEX_WAIT, seen, NULL, NULL, 0) < 0 &&
+		    errno != EAGAIN && errno != EINTR)
+			die("futex wait");
+	}
+	atomic_store(&page->sleeping, 0);
+}
+
+void backend_call_batch(const struct backend_call *calls, struct pk_kresult *results,
+			unsigned count)
+{
+	/* Batches longer than the ring go in ring-sized pieces; linking across pieces is
+	 * kept by the daemon, which sees one stream of slots. */
+	while (count > 0) {
+		unsigned n = count < PK_CHANNEL_SLOTS ? count : PK_CHANNEL_SLOTS;
+		for (unsigned i = 0; i < n; i++) {
+			struct pk_channel_slot *slot =
+				&page->slot[(published + i) % PK_CHANNEL_SLOTS];
+			slot->call = calls[i].call;
+			slot->flags = (calls[i].wait ? PK_SLOT_WAIT : 0u) |
+				      (calls[i].linked ? PK_SLOT_LINKED : 0u);
+			slot->wait_ms = calls[i].wait_ms;
+		}
+		published += n;
+		atomic_store_explicit(&page->submitted, published, memory_order_release);
+		uint64_t one = 1;
+		if (write(doorbell_fd, &one, sizeof one) != sizeof one)
+			die("doorbell");
+		wait_for_answers(published);
+		for (unsigned i = 0; i < n; i++)
+			results[i] = page->slot[(published - n + i) % PK_CHANNEL_SLOTS].result;
+		calls += n;
+		results += n;
+		count -= n;
+	}
+}
+
+static int parse_descriptors(int fds[3])
+{
+	const char *env = getenv(PK_SIM_ENV);
+	if (env == NULL)
+		return -1;
+	char *end;
+	for (int i = 0; i < 3; i++) {
+		errno = 0;
+		long fd = strtol(env, &end, 10);
+		if (errno != 0 || end == env || fd < 0 || fd > INT_MAX)
+			return -1;
+		fds[i] = (int)fd;
+		if (i < 2 && *end++ != ',')
+			return -1;
+		env = end;
+	}
+	return *end == '\0' ? 0 : -1;
+}
+
+int backend_init(struct backend_boot *ret_boot)
+{
+	int fds[3];
+	if (parse_descriptors(fds) < 0) {
+		fprintf(stderr, "libpk: not started by packosd (%s is missing or bad)\n",
+			PK_SIM_ENV);
+		return -PK_EINVAL;
+	}
+	page = mmap(NULL, PK_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	if (page == MAP_FAILED)
+		die("mapping the channel");
+	const struct pk_boot_record *b = &page->boot;
+	if (b->magic != PK_CHANNEL_MAGIC || b->version != PK_CHANNEL_VERSION ||
+	    b->endpoint_count > PK_BOOT_ENDPOINTS) {
+		fprintf(stderr, "libpk: the channel page is not a version %u boot record\n",
+			PK_CHANNEL_VERSION);
+		return -PK_EINVAL;
+	}
+	doorbell_fd = fds[1];
+	published = atomic_load(&page->completed);
+
+	memcpy(ret_boot->name, b->name, sizeof ret_boot->name);
+	ret_boot->name[sizeof ret_boot->name - 1] = '\0';
+	memcpy(ret_boot->kan_prefix, b->kan_prefix, sizeof ret_boot->kan_prefix);
+	ret_boot->endpoint_count = b->endpoint_count;
+	for (unsigned i = 0; i < b->endpoint_count; i++) {
+		ret_boot->endpoint[i] = b->endpoint[i].handle;
+		memcpy(ret_boot->address[i], b->endpoint[i].address, PK_IPV6_ADDR_SIZE);
+	}
+	return sim_frames_init(fds[2], b->isolation, b->frame_count);
+}
+
+struct pk_channel_page *sim_channel_page(void)
+{
+	return page;
+}
+
+int sim_doorbell_fd(void)
+{
+	return doorbell_fd;
+}
