@@ -1,0 +1,208 @@
+/* packosd's state, shared by its modules: the kernel it hosts, the frame pool, the Linux
+ * processes that are PackOS processes, the event loop and the control connections.
+ *
+ * One thread runs everything; the kernel core requires it, and it keeps the daemon free
+ * of locks. */
+#ifndef SIM_DAEMON_H
+#define SIM_DAEMON_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <packos/sim_channel.h>
+
+#include "control_wire.h"
+#include "kcore/kernel.h"
+#include "manifest.h"
+
+struct capture;
+
+/* Counters of the daemon's own work, beside the kernel's (packosctl counters). */
+struct daemon_counters {
+	uint64_t doorbells;	 /* doorbell reads completed */
+	uint64_t slots;		 /* call slots answered */
+	uint64_t parked;	 /* receives that waited in the daemon for a packet */
+	uint64_t wait_timeouts;	 /* waits that reached their deadline */
+	uint64_t futex_wakes;	 /* programs woken from sleep */
+	uint64_t spawned;	 /* processes started */
+	uint64_t exited;	 /* processes reaped */
+	uint64_t faulted;	 /* processes killed for misusing the ABI or their channel */
+	uint64_t control;	 /* control requests served */
+	uint64_t spawn_failures; /* spawns refused or failed */
+};
+
+enum proc_state {
+	PROC_FREE = 0,
+	PROC_RUNNING, /* alive in Linux and in the kernel */
+	PROC_DYING,   /* out of the kernel (faulted or killed), not yet reaped */
+};
+
+struct sim_proc {
+	enum proc_state state;
+	uint32_t gen; /* bumped on each reuse of the slot; stale completions are dropped */
+	char name[MANIFEST_NAME_SIZE];
+	pid_t pid;
+	int pidfd;
+	int doorbell;		      /* eventfd: the program's half of the transport */
+	struct pk_channel_page *page; /* shared with the program */
+	pk_proc_t kproc;	      /* valid while RUNNING */
+	uint64_t doorbell_value;      /* where the doorbell read lands */
+	uint32_t consumed;	      /* slots taken from the ring, answered or parked */
+	uint32_t answered;	      /* slots answered, published as page->completed */
+	int last_status;	      /* of the last slot run in this batch, for links */
+	/* A receive waiting in the daemon for a packet (PK_SLOT_WAIT). */
+	bool parked;
+	pk_endpoint_t parked_endpoint;
+	struct pk_kcall parked_call; /* the daemon's copy: the slot may change meanwhile */
+	uint32_t park_seq;	     /* names the current wait to its timeout */
+	struct __kernel_timespec park_deadline;
+	/* Linked on the daemon's resume list when a packet arrives for the parked wait. */
+	bool resume_pending;
+	uint32_t resume_next;
+	/* A control connection waiting for this process to exit (run, kill), or -1. */
+	int waiter;
+	char fault[160]; /* why it was faulted, logged once */
+	struct timespec started;
+	uint64_t calls;
+};
+
+enum conn_state {
+	CONN_FREE = 0,
+	CONN_READING,
+	CONN_WAITING, /* for a process to exit */
+	CONN_WRITING,
+};
+
+#define CONN_REQUEST_MAX (64 * 1024)
+#define CONN_MAX_ARGS	 64
+
+struct control_conn {
+	enum conn_state state;
+	uint32_t gen;
+	int fd;
+	char *request; /* CONN_REQUEST_MAX bytes */
+	size_t request_len;
+	int passed_fds[3]; /* stdin, stdout, stderr sent with `run`, or -1 */
+	struct ctl_out out;
+	size_t sent;
+	bool close_after_send;
+};
+
+struct daemon_options {
+	const char *control_path;
+	const char *manifest_path; /* NULL: the embedded default */
+	const char *pid_file;
+	const char *pcap_path;
+	const char *program_dirs[8];
+	unsigned program_dir_count;
+	uint32_t frames;
+	uint32_t isolation; /* enum pk_isolation */
+	bool daemonize;
+	bool syslog;
+};
+
+struct daemon {
+	struct daemon_options opt;
+	struct kernel *kernel;
+	struct kernel_config kcfg;
+	void *arena;
+	int pool_fd;
+	uint8_t *pool;
+	struct io_uring ring;
+	int listen_fd;
+	int signal_fd;
+	uint64_t signal_buf[16]; /* a signalfd_siginfo is 128 bytes */
+	int lock_fd;
+	struct capture *capture;
+
+	struct sim_proc *procs;
+	uint32_t proc_capacity;
+	uint32_t *proc_of_kernel_index; /* kernel proc index -> procs[] slot, or UINT32_MAX */
+	uint32_t live_procs;		/* slots not FREE */
+	uint32_t resume_head;		/* list of procs with a packet for their parked wait */
+	uint32_t spawn_serial;
+
+	struct control_conn *conns;
+	uint32_t conn_capacity;
+
+	bool stopping;
+	bool stop_escalated;
+	struct __kernel_timespec stop_deadline;
+	struct timespec started;
+	struct daemon_counters counters;
+};
+
+#define NO_PROC UINT32_MAX
+
+/* Event-loop completion tags: what finished, for which slot, in which generation. */
+enum event_kind {
+	EV_DOORBELL = 1,
+	EV_PIDFD,
+	EV_ACCEPT,
+	EV_CONN_READ,
+	EV_CONN_WRITE,
+	EV_SIGNAL,
+	EV_WAIT_TIMEOUT,
+	EV_STOP_TIMEOUT,
+	EV_CANCEL,
+};
+
+static inline uint64_t event_tag(enum event_kind kind, uint32_t gen, uint32_t index)
+{
+	return (uint64_t)kind << 56 | (uint64_t)(gen & 0xffffffu) << 32 | index;
+}
+
+/* log.c */
+void log_open(bool to_syslog);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* port.c: the kernel's port contract, on Linux. */
+extern const struct kport_ops linux_port_ops;
+
+/* procs.c */
+int procs_init(struct daemon *d);
+void procs_fini(struct daemon *d);
+/* Starts a process for `entry`; stdio are the descriptors to give it (-1: /dev/null for
+ * stdin, the daemon's stderr for the others). Returns the slot, or -1 with err filled. */
+int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int stdio[3], char *err,
+	       size_t errlen);
+struct sim_proc *proc_by_name(struct daemon *d, const char *name);
+struct sim_proc *proc_by_pid(struct daemon *d, pid_t pid);
+struct sim_proc *proc_of_kernel(struct daemon *d, pk_proc_t kproc);
+/* Takes the process out of the kernel (reclaiming everything it holds), kills it and
+ * logs `why` once. The slot lives on until the exit is reaped. */
+void proc_fault(struct daemon *d, struct sim_proc *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void proc_kill(struct daemon *d, struct sim_proc *p, int signal);
+void proc_exited(struct daemon *d, struct sim_proc *p);
+/* The process's addresses as text, comma-separated. */
+void proc_addresses(struct daemon *d, struct sim_proc *p, char *buf, size_t size);
+
+/* channel.c: the daemon's half of the transport. */
+void channel_doorbell(struct daemon *d, struct sim_proc *p);
+void channel_packet_arrived(struct daemon *d, struct sim_proc *p, pk_endpoint_t endpoint);
+void channel_wait_timeout(struct daemon *d, struct sim_proc *p, uint32_t park_seq);
+void channel_run_resumes(struct daemon *d);
+
+/* loop.c */
+int loop_init(struct daemon *d);
+int loop_run(struct daemon *d);
+void loop_arm_doorbell(struct daemon *d, struct sim_proc *p);
+void loop_arm_pidfd(struct daemon *d, struct sim_proc *p);
+void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p);
+void loop_cancel(struct daemon *d, uint64_t tag);
+void loop_begin_stop(struct daemon *d);
+
+/* control.c */
+int control_listen(struct daemon *d);
+void control_close_all(struct daemon *d);
+void control_accepted(struct daemon *d, int fd);
+void control_readable(struct daemon *d, uint32_t index);
+void control_written(struct daemon *d, uint32_t index, int result);
+void control_process_exited(struct daemon *d, struct sim_proc *p, int code, int signal);
+
+#endif

@@ -1,0 +1,399 @@
+/* PackOS processes as Linux processes: spawn, fault, reap.
+ *
+ * A PackOS process is a kernel process (its frames, endpoints, quota) plus a Linux process
+ * running its program with three descriptors: its channel page, its doorbell, and the
+ * frame pool. The daemon learns of its death from a pidfd, whatever the cause (exit,
+ * crash, kill -9 from anyone), and reclaims everything the kernel held for it at once. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* Where a program finds its descriptors; PK_SIM_ENV says so. */
+enum { CHILD_CHANNEL_FD = 3, CHILD_DOORBELL_FD, CHILD_POOL_FD, CHILD_STATUS_FD };
+
+int procs_init(struct daemon *d)
+{
+	d->proc_capacity = d->kcfg.max_procs;
+	d->procs = calloc(d->proc_capacity, sizeof *d->procs);
+	d->proc_of_kernel_index = malloc(d->proc_capacity * sizeof *d->proc_of_kernel_index);
+	if (d->procs == NULL || d->proc_of_kernel_index == NULL)
+		return -1;
+	for (uint32_t i = 0; i < d->proc_capacity; i++)
+		d->proc_of_kernel_index[i] = NO_PROC;
+	d->resume_head = NO_PROC;
+	return 0;
+}
+
+void procs_fini(struct daemon *d)
+{
+	free(d->procs);
+	free(d->proc_of_kernel_index);
+	d->procs = NULL;
+	d->proc_of_kernel_index = NULL;
+}
+
+struct sim_proc *proc_by_name(struct daemon *d, const char *name)
+{
+	for (uint32_t i = 0; i < d->proc_capacity; i++)
+		if (d->procs[i].state != PROC_FREE && strcmp(d->procs[i].name, name) == 0)
+			return &d->procs[i];
+	return NULL;
+}
+
+struct sim_proc *proc_by_pid(struct daemon *d, pid_t pid)
+{
+	for (uint32_t i = 0; i < d->proc_capacity; i++)
+		if (d->procs[i].state != PROC_FREE && d->procs[i].pid == pid)
+			return &d->procs[i];
+	return NULL;
+}
+
+struct sim_proc *proc_of_kernel(struct daemon *d, pk_proc_t kproc)
+{
+	uint32_t index = PK_HANDLE_INDEX(kproc);
+	if (index >= d->proc_capacity || d->proc_of_kernel_index[index] == NO_PROC)
+		return NULL;
+	struct sim_proc *p = &d->procs[d->proc_of_kernel_index[index]];
+	return p->kproc == kproc ? p : NULL;
+}
+
+static void forget_kernel_proc(struct daemon *d, struct sim_proc *p)
+{
+	if (p->kproc == 0)
+		return;
+	d->proc_of_kernel_index[PK_HANDLE_INDEX(p->kproc)] = NO_PROC;
+	p->kproc = 0;
+}
+
+void proc_addresses(struct daemon *d, struct sim_proc *p, char *buf, size_t size)
+{
+	struct kernel_endpoint_info info[PK_BOOT_ENDPOINTS];
+	buf[0] = '\0';
+	if (p->kproc == 0)
+		return;
+	int count = kernel_proc_endpoints(d->kernel, p->kproc, info, PK_BOOT_ENDPOINTS);
+	size_t used = 0;
+	for (int i = 0; i < count && i < (int)PK_BOOT_ENDPOINTS; i++) {
+		char text[64];
+		manifest_format_address(d->kcfg.kan_prefix, info[i].iid, text, sizeof text);
+		int n = snprintf(buf + used, size - used, "%s%s", used ? "," : "", text);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* A bare program name is looked up in the program directories; a path is taken as is. */
+static int find_program(const struct daemon *d, const char *program, char *path, size_t size)
+{
+	if (strchr(program, '/') != NULL) {
+		if (snprintf(path, size, "%s", program) >= (int)size)
+			return -ENAMETOOLONG;
+		return access(path, X_OK) == 0 ? 0 : -errno;
+	}
+	for (unsigned i = 0; i < d->opt.program_dir_count; i++) {
+		if (snprintf(path, size, "%s/%s", d->opt.program_dirs[i], program) >= (int)size)
+			continue;
+		if (access(path, X_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls that cannot leave
+ * the daemon's state half-changed. Any failure is reported through the status pipe. */
+static _Noreturn void exec_child(const char *path, char *const argv[], const int stdio[3],
+				 int channel_fd, int doorbell, int pool_fd, int status_fd,
+				 pid_t daemon_pid)
+{
+	int err;
+	/* If the daemon dies, so do its processes: nothing is left behind. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != daemon_pid)
+		_exit(127);
+	/* Its own process group: a terminal's ^C reaches the daemon, which stops its
+	 * processes in order, rather than every process at once. */
+	setpgid(0, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int sources[CHILD_STATUS_FD + 1] = {
+		stdio[0] >= 0 ? stdio[0] : null_fd,
+		stdio[1] >= 0 ? stdio[1] : STDERR_FILENO,
+		stdio[2] >= 0 ? stdio[2] : STDERR_FILENO,
+		channel_fd,
+		doorbell,
+		pool_fd,
+		status_fd,
+	};
+	/* Move every source above the targets first, so no dup2 overwrites a source. */
+	int moved[CHILD_STATUS_FD + 1];
+	for (int i = 0; i <= CHILD_STATUS_FD; i++) {
+		moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, CHILD_STATUS_FD + 1);
+		if (moved[i] < 0)
+			goto fail;
+	}
+	for (int i = 0; i < CHILD_STATUS_FD; i++)
+		if (dup2(moved[i], i) < 0)
+			goto fail;
+	if (dup3(moved[CHILD_STATUS_FD], CHILD_STATUS_FD, O_CLOEXEC) < 0)
+		goto fail;
+	status_fd = CHILD_STATUS_FD;
+	if (syscall(SYS_close_range, CHILD_STATUS_FD + 1, ~0u, 0) < 0)
+		goto fail;
+	char fds[32];
+	snprintf(fds, sizeof fds, "%d,%d,%d", CHILD_CHANNEL_FD, CHILD_DOORBELL_FD, CHILD_POOL_FD);
+	if (setenv(PK_SIM_ENV, fds, 1) < 0)
+		goto fail;
+	execv(path, argv);
+fail:
+	err = errno;
+	if (write(status_fd, &err, sizeof err) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+static void fill_boot_record(struct daemon *d, struct pk_boot_record *b, const char *name,
+			     uint32_t rights)
+{
+	b->magic = PK_CHANNEL_MAGIC;
+	b->version = PK_CHANNEL_VERSION;
+	b->isolation = d->opt.isolation;
+	b->frame_count = d->kcfg.frame_count;
+	b->rights = rights;
+	memcpy(b->kan_prefix, d->kcfg.kan_prefix, sizeof b->kan_prefix);
+	snprintf(b->name, sizeof b->name, "%s", name);
+}
+
+/* Binds the manifest's addresses (or one the kernel picks) and records them for boot. */
+static int bind_addresses(struct daemon *d, pk_proc_t kproc, const struct manifest_entry *e,
+			  struct pk_boot_record *b, char *err, size_t errlen)
+{
+	unsigned count = e->address_count > 0 ? e->address_count : 1;
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t iid = e->address_count > 0 ? e->iid[i] : 0;
+		struct pk_kcall call = {.nr = PK_KC_endpoint_create, .arg = {iid}};
+		struct pk_kresult r;
+		if (kernel_call(d->kernel, kproc, &call, &r) < 0) {
+			char text[64];
+			manifest_format_address(d->kcfg.kan_prefix, iid, text, sizeof text);
+			snprintf(err, errlen, "cannot bind %s: %s", iid ? text : "an address",
+				 kernel_error_name((int)r.status));
+			return -1;
+		}
+		b->endpoint[i].handle = r.ret[0];
+		memcpy(b->endpoint[i].address, d->kcfg.kan_prefix, PK_KAN_PREFIX_SIZE);
+		for (unsigned j = 0; j < 8; j++)
+			b->endpoint[i].address[8 + j] = (uint8_t)(r.ret[1] >> (56 - 8 * j));
+	}
+	b->endpoint_count = count;
+	return 0;
+}
+
+/* Forks and execs; returns the pid, or -1 with err filled once the child said why. */
+static pid_t start_child(struct daemon *d, const char *path, char *const argv[], const int stdio[3],
+			 int channel_fd, int doorbell, char *err, size_t errlen)
+{
+	int status_pipe[2];
+	if (pipe2(status_pipe, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid_t daemon_pid = getpid();
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_child(path, argv, stdio, channel_fd, doorbell, d->pool_fd, status_pipe[1],
+			   daemon_pid);
+	close(status_pipe[1]);
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(status_pipe[0]);
+		return -1;
+	}
+	/* EOF means the exec succeeded (the pipe closed on exec); an errno means it did not. */
+	int child_errno = 0;
+	ssize_t n;
+	do
+		n = read(status_pipe[0], &child_errno, sizeof child_errno);
+	while (n < 0 && errno == EINTR);
+	close(status_pipe[0]);
+	if (n == 0)
+		return pid;
+	waitpid(pid, NULL, 0);
+	snprintf(err, errlen, "cannot run %s: %s", path,
+		 n == sizeof child_errno ? strerror(child_errno) : "setup failed");
+	return -1;
+}
+
+static struct sim_proc *free_slot(struct daemon *d)
+{
+	for (uint32_t i = 0; i < d->proc_capacity; i++)
+		if (d->procs[i].state == PROC_FREE)
+			return &d->procs[i];
+	return NULL;
+}
+
+int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int stdio[3], char *err,
+	       size_t errlen)
+{
+	char path[PATH_MAX];
+	struct sim_proc *p = NULL;
+	pk_proc_t kproc = 0;
+	struct pk_channel_page *page = MAP_FAILED;
+	int channel_fd = -1, doorbell = -1, pidfd = -1;
+	pid_t pid = -1;
+
+	if (d->stopping) {
+		snprintf(err, errlen, "packosd is stopping");
+		goto fail;
+	}
+	if (proc_by_name(d, entry->name) != NULL) {
+		snprintf(err, errlen, "a process named '%s' is running", entry->name);
+		goto fail;
+	}
+	int found = find_program(d, entry->program, path, sizeof path);
+	if (found < 0) {
+		snprintf(err, errlen, "program '%s': %s", entry->program, strerror(-found));
+		goto fail;
+	}
+	p = free_slot(d);
+	int created = p ? kernel_proc_create(d->kernel, entry->rights, entry->quota, &kproc) : -1;
+	if (created < 0) {
+		snprintf(err, errlen, "process table full (%u processes)", d->proc_capacity);
+		goto fail;
+	}
+	channel_fd = memfd_create("packos-channel", MFD_CLOEXEC);
+	if (channel_fd < 0 || ftruncate(channel_fd, PK_CHANNEL_SIZE) < 0 ||
+	    (page = mmap(NULL, PK_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, channel_fd,
+			 0)) == MAP_FAILED) {
+		snprintf(err, errlen, "channel page: %s", strerror(errno));
+		goto fail;
+	}
+	fill_boot_record(d, &page->boot, entry->name, entry->rights);
+	if (bind_addresses(d, kproc, entry, &page->boot, err, errlen) < 0)
+		goto fail;
+	doorbell = eventfd(0, EFD_CLOEXEC);
+	if (doorbell < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	pid = start_child(d, path, entry->argv, stdio, channel_fd, doorbell, err, errlen);
+	if (pid < 0)
+		goto fail;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		snprintf(err, errlen, "pidfd_open: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto fail;
+	}
+	close(channel_fd);
+
+	uint32_t gen = p->gen + 1;
+	*p = (struct sim_proc){
+		.state = PROC_RUNNING,
+		.gen = gen,
+		.pid = pid,
+		.pidfd = pidfd,
+		.doorbell = doorbell,
+		.page = page,
+		.kproc = kproc,
+		.waiter = -1,
+	};
+	snprintf(p->name, sizeof p->name, "%s", entry->name);
+	clock_gettime(CLOCK_MONOTONIC, &p->started);
+	d->proc_of_kernel_index[PK_HANDLE_INDEX(kproc)] = (uint32_t)(p - d->procs);
+	d->live_procs++;
+	d->counters.spawned++;
+	loop_arm_doorbell(d, p);
+	loop_arm_pidfd(d, p);
+	char addresses[256];
+	proc_addresses(d, p, addresses, sizeof addresses);
+	log_info("started %s (pid %d) at %s", p->name, (int)pid, addresses);
+	return (int)(p - d->procs);
+
+fail:
+	d->counters.spawn_failures++;
+	if (kproc != 0)
+		kernel_proc_destroy(d->kernel, kproc);
+	if (page != MAP_FAILED)
+		munmap(page, PK_CHANNEL_SIZE);
+	if (channel_fd >= 0)
+		close(channel_fd);
+	if (doorbell >= 0)
+		close(doorbell);
+	return -1;
+}
+
+void proc_kill(struct daemon *d, struct sim_proc *p, int signal)
+{
+	(void)d;
+	if (syscall(SYS_pidfd_send_signal, p->pidfd, signal, NULL, 0) < 0 && errno != ESRCH)
+		log_error("cannot signal %s (pid %d): %s", p->name, (int)p->pid, strerror(errno));
+}
+
+void proc_fault(struct daemon *d, struct sim_proc *p, const char *fmt, ...)
+{
+	if (p->state != PROC_RUNNING)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->fault, sizeof p->fault, fmt, ap);
+	va_end(ap);
+	if (p->kproc != 0)
+		kernel_proc_destroy(d->kernel, p->kproc);
+	forget_kernel_proc(d, p);
+	p->state = PROC_DYING;
+	p->parked = false;
+	d->counters.faulted++;
+	log_error("%s (pid %d) faulted: %s; killing it", p->name, (int)p->pid, p->fault);
+	proc_kill(d, p, SIGKILL);
+}
+
+void proc_exited(struct daemon *d, struct sim_proc *p)
+{
+	siginfo_t info = {0};
+	if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &info, WEXITED | WNOHANG) < 0 ||
+	    info.si_pid == 0)
+		return; /* not yet: the pidfd poll fires only at exit, so this is rare */
+	int code = info.si_code == CLD_EXITED ? info.si_status : 0;
+	int signal = info.si_code == CLD_EXITED ? 0 : info.si_status;
+
+	if (p->state == PROC_RUNNING) {
+		kernel_proc_destroy(d->kernel, p->kproc);
+		forget_kernel_proc(d, p);
+		if (signal != 0)
+			log_info("%s (pid %d) killed by signal %d (%s); reclaimed", p->name,
+				 (int)p->pid, signal, strsignal(signal));
+		else
+			log_info("%s (pid %d) exited with status %d; reclaimed", p->name,
+				 (int)p->pid, code);
+	}
+	loop_cancel(d, event_tag(EV_DOORBELL, p->gen, (uint32_t)(p - d->procs)));
+	if (p->parked)
+		loop_cancel(d, event_tag(EV_WAIT_TIMEOUT, p->park_seq, (uint32_t)(p - d->procs)));
+	close(p->pidfd);
+	close(p->doorbell);
+	munmap(p->page, PK_CHANNEL_SIZE);
+	if (p->waiter >= 0)
+		control_process_exited(d, p, code, signal);
+	d->counters.exited++;
+	d->live_procs--;
+	*p = (struct sim_proc){.state = PROC_FREE, .gen = p->gen, .waiter = -1};
+}
