@@ -984,6 +984,12 @@ static void render_text(const struct ctl_response *r, FILE *out, FILE *errors)
 			continue;
 		if (printed++)
 			fputc('\n', out);
+		/* With several sections, each says what it is: "calls" and "errors" are both
+		 * columns of names and numbers. */
+		if (r->section_count > 1) {
+			text_string(out, s->name);
+			fputs(":\n", out);
+		}
 		if (s->kind == CTL_SECTION_OBJECT)
 			render_object_text(s, out);
 		else

@@ -195,7 +195,7 @@ static void test_empty_table_renders_its_header_and_an_empty_array(void **state)
 	ctl_end(&o);
 
 	struct rendered text = render_out(&o, 0);
-	assert_string_equal(text.out, "INDEX  HOLDER\n");
+	assert_string_equal(text.out, "frames:\nINDEX  HOLDER\n");
 	struct rendered json = render_out(&o, 1);
 	assert_string_equal(json.out, "{\n  \"frames\": [],\n  \"nothing\": {}\n}\n");
 	rendered_free(&text);
@@ -227,12 +227,15 @@ static void test_mixed_sections_are_separated_by_a_blank_line(void **state)
 	write_mixed(&o);
 
 	struct rendered r = render_out(&o, 0);
-	assert_string_equal(r.out, "pid:  7\n"
+	assert_string_equal(r.out, "spawned:\n"
+				   "pid:  7\n"
 				   "name: echo\n"
 				   "\n"
+				   "endpoints:\n"
 				   "ADDRESS  QUEUED\n"
 				   "fd00::7       3\n"
 				   "\n"
+				   "exit:\n"
 				   "code:   0\n"
 				   "signal: 0\n");
 	rendered_free(&r);
@@ -324,7 +327,7 @@ static void test_null_and_empty_strings_travel_as_empty(void **state)
 	ctl_end(&o);
 
 	struct rendered text = render_out(&o, 0);
-	assert_string_equal(text.out, "missing:\nempty:\n\nA  B\n   1\n");
+	assert_string_equal(text.out, "o:\nmissing:\nempty:\n\nt:\nA  B\n   1\n");
 	struct rendered json = render_out(&o, 1);
 	assert_string_equal(json.out, "{\n"
 				      "  \"o\": {\n"
@@ -414,9 +417,11 @@ static void test_alignment_counts_characters_not_bytes(void **state)
 	ctl_end(&o);
 
 	struct rendered r = render_out(&o, 0);
-	assert_string_equal(r.out, "\xc3\xa9t\xc3\xa9:   summer\n"
+	assert_string_equal(r.out, "o:\n"
+				   "\xc3\xa9t\xc3\xa9:   summer\n"
 				   "hiver: winter\n"
 				   "\n"
+				   "t:\n"
 				   "NAME    N\n"
 				   "\xc3\xa9t\xc3\xa9     1\n"
 				   "hiver  22\n");
@@ -448,11 +453,13 @@ static void test_numbers_at_their_limits_survive_both_renderings(void **state)
 	ctl_end(&o);
 
 	struct rendered text = render_out(&o, 0);
-	assert_string_equal(text.out, "zero: 0\n"
+	assert_string_equal(text.out, "o:\n"
+				      "zero: 0\n"
 				      "max:  18446744073709551615\n"
 				      "min:  -9223372036854775808\n"
 				      "imax: 9223372036854775807\n"
 				      "\n"
+				      "t:\n"
 				      "                   U                     I\n"
 				      "18446744073709551615  -9223372036854775808\n"
 				      "                   0                     0\n");
