@@ -99,6 +99,7 @@ struct daemon_options {
 	const char *program_dirs[8];
 	unsigned program_dir_count;
 	uint32_t frames;
+	uint32_t queue_limit;
 	uint32_t isolation; /* enum pk_isolation */
 	bool daemonize;
 	bool syslog;

@@ -23,7 +23,7 @@
 #include "capture.h"
 #include "daemon.h"
 
-enum { DEFAULT_FRAMES = 16384, DEFAULT_MAX_PROCS = 1024 };
+enum { DEFAULT_FRAMES = 16384, DEFAULT_MAX_PROCS = 1024, DEFAULT_QUEUE_LIMIT = 256 };
 
 static void usage(FILE *out)
 {
@@ -34,6 +34,7 @@ static void usage(FILE *out)
 		"  --control PATH        control socket (default: as packosctl finds it)\n"
 		"  --frames N            frames in the pool, 4 KiB each (default %d)\n"
 		"  --max-procs N         processes alive at once (default %d)\n"
+		"  --queue-limit N       packets queued at one endpoint (default %d)\n"
 		"  --isolation MODE      remap (default) or shared; see docs/sim.md\n"
 		"  --pcap FILE           capture every KAN packet to FILE (LINKTYPE_IPV6)\n"
 		"  --path DIR            look for programs in DIR (repeatable; searched first)\n"
@@ -41,7 +42,7 @@ static void usage(FILE *out)
 		"  --pid-file FILE       write the daemon's pid to FILE\n"
 		"  --syslog              log to syslog (the default with --daemon)\n"
 		"  --help, --version\n",
-		DEFAULT_FRAMES, DEFAULT_MAX_PROCS);
+		DEFAULT_FRAMES, DEFAULT_MAX_PROCS, DEFAULT_QUEUE_LIMIT);
 }
 
 static int parse_count(const char *text, const char *what, uint32_t max, uint32_t *ret)
@@ -105,6 +106,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		{"control", required_argument, NULL, OPT_CONTROL},
 		{"frames", required_argument, NULL, OPT_FRAMES},
 		{"max-procs", required_argument, NULL, OPT_MAX_PROCS},
+		{"queue-limit", required_argument, NULL, OPT_QUEUE_LIMIT},
 		{"isolation", required_argument, NULL, OPT_ISOLATION},
 		{"pcap", required_argument, NULL, OPT_PCAP},
 		{"path", required_argument, NULL, OPT_PATH},
@@ -116,6 +118,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		{0},
 	};
 	opt->frames = DEFAULT_FRAMES;
+	opt->queue_limit = DEFAULT_QUEUE_LIMIT;
 	opt->isolation = PK_ISOLATION_REMAP;
 	*max_procs = DEFAULT_MAX_PROCS;
 	int c;
@@ -133,6 +136,10 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 			break;
 		case OPT_MAX_PROCS:
 			if (parse_count(optarg, "--max-procs", 1u << 16, max_procs) < 0)
+				return -1;
+			break;
+		case OPT_QUEUE_LIMIT:
+			if (parse_count(optarg, "--queue-limit", 1u << 24, &opt->queue_limit) < 0)
 				return -1;
 			break;
 		case OPT_ISOLATION:
@@ -270,6 +277,7 @@ static int start_kernel(struct daemon *d, uint32_t max_procs)
 	d->kcfg.frame_count = d->opt.frames;
 	d->kcfg.max_procs = max_procs;
 	d->kcfg.max_endpoints = 4 * max_procs;
+	d->kcfg.queue_limit = d->opt.queue_limit;
 	if (getrandom(&d->kcfg.hash_seed, sizeof d->kcfg.hash_seed, 0) != sizeof d->kcfg.hash_seed)
 		log_error("getrandom: %s; the address hash is keyed predictably", strerror(errno));
 	size_t arena_size = kernel_arena_size(&d->kcfg);
