@@ -92,6 +92,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		OPT_CONTROL,
 		OPT_FRAMES,
 		OPT_MAX_PROCS,
+		OPT_QUEUE_LIMIT,
 		OPT_ISOLATION,
 		OPT_PCAP,
 		OPT_PATH,
