@@ -45,7 +45,7 @@ struct sim_proc {
 	uint32_t gen; /* bumped on each reuse of the slot; stale completions are dropped */
 	char name[MANIFEST_NAME_SIZE];
 	pid_t pid;
-	int pidfd;
+	int pidfd;		      /* -1 where the system has no pidfds (see reap_by_sigchld) */
 	int doorbell;		      /* eventfd: the program's half of the transport */
 	struct pk_channel_page *page; /* shared with the program */
 	pk_proc_t kproc;	      /* valid while RUNNING */
@@ -129,6 +129,7 @@ struct daemon {
 	struct control_conn *conns;
 	uint32_t conn_capacity;
 
+	bool reap_by_sigchld; /* no pidfds on this system: exits come as SIGCHLD */
 	bool stopping;
 	bool stop_escalated;
 	struct __kernel_timespec stop_deadline;
@@ -179,7 +180,10 @@ struct sim_proc *proc_of_kernel(struct daemon *d, pk_proc_t kproc);
 void proc_fault(struct daemon *d, struct sim_proc *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void proc_kill(struct daemon *d, struct sim_proc *p, int signal);
+/* The pidfd of `p` says it exited: reap and reclaim it. */
 void proc_exited(struct daemon *d, struct sim_proc *p);
+/* SIGCHLD, where there are no pidfds: reap and reclaim every exited process. */
+void procs_reap_children(struct daemon *d);
 /* The process's addresses as text, comma-separated. */
 void proc_addresses(struct daemon *d, struct sim_proc *p, char *buf, size_t size);
 

@@ -55,6 +55,7 @@ int loop_init(struct daemon *d)
 	sigaddset(&handled, SIGINT);
 	sigaddset(&handled, SIGHUP);
 	sigaddset(&handled, SIGQUIT);
+	sigaddset(&handled, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &handled, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->signal_fd = signalfd(-1, &handled, SFD_CLOEXEC);
@@ -151,7 +152,12 @@ static void on_signal(struct daemon *d, int res)
 		return;
 	}
 	const struct signalfd_siginfo *info = (const void *)d->signal_buf;
-	if (info->ssi_signo == SIGHUP) {
+	if (info->ssi_signo == SIGCHLD) {
+		/* Exits come through pidfds where there are any; reaping here too would
+		 * race with them. */
+		if (d->reap_by_sigchld)
+			procs_reap_children(d);
+	} else if (info->ssi_signo == SIGHUP) {
 		log_info("SIGHUP ignored");
 	} else {
 		log_info("%s received", strsignal((int)info->ssi_signo));

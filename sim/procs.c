@@ -297,7 +297,12 @@ int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int s
 	if (pid < 0)
 		goto fail;
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0) {
+	if (pidfd < 0 && errno == ENOSYS && !d->reap_by_sigchld) {
+		/* Kernels before 5.3, and valgrind before 3.20, have no pidfd_open. */
+		log_info("no pidfds here; reaping processes on SIGCHLD instead");
+		d->reap_by_sigchld = true;
+	}
+	if (pidfd < 0 && !d->reap_by_sigchld) {
 		snprintf(err, errlen, "pidfd_open: %s", strerror(errno));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -322,7 +327,8 @@ int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int s
 	d->live_procs++;
 	d->counters.spawned++;
 	loop_arm_doorbell(d, p);
-	loop_arm_pidfd(d, p);
+	if (pidfd >= 0)
+		loop_arm_pidfd(d, p);
 	char addresses[256];
 	proc_addresses(d, p, addresses, sizeof addresses);
 	log_info("started %s (pid %d) at %s", p->name, (int)pid, addresses);
@@ -344,7 +350,11 @@ fail:
 void proc_kill(struct daemon *d, struct sim_proc *p, int signal)
 {
 	(void)d;
-	if (syscall(SYS_pidfd_send_signal, p->pidfd, signal, NULL, 0) < 0 && errno != ESRCH)
+	/* Without a pidfd, kill() by pid is still safe: the pid cannot be reused before
+	 * the daemon reaps it. */
+	long sent = p->pidfd >= 0 ? syscall(SYS_pidfd_send_signal, p->pidfd, signal, NULL, 0)
+				  : kill(p->pid, signal);
+	if (sent < 0 && errno != ESRCH)
 		log_error("cannot signal %s (pid %d): %s", p->name, (int)p->pid, strerror(errno));
 }
 
@@ -366,15 +376,9 @@ void proc_fault(struct daemon *d, struct sim_proc *p, const char *fmt, ...)
 	proc_kill(d, p, SIGKILL);
 }
 
-void proc_exited(struct daemon *d, struct sim_proc *p)
+/* The process has exited and been reaped (its pid is free): reclaim and forget it. */
+static void proc_reaped(struct daemon *d, struct sim_proc *p, int code, int signal)
 {
-	siginfo_t info = {0};
-	if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &info, WEXITED | WNOHANG) < 0 ||
-	    info.si_pid == 0)
-		return; /* not yet: the pidfd poll fires only at exit, so this is rare */
-	int code = info.si_code == CLD_EXITED ? info.si_status : 0;
-	int signal = info.si_code == CLD_EXITED ? 0 : info.si_status;
-
 	if (p->state == PROC_RUNNING) {
 		kernel_proc_destroy(d->kernel, p->kproc);
 		forget_kernel_proc(d, p);
@@ -388,7 +392,8 @@ void proc_exited(struct daemon *d, struct sim_proc *p)
 	loop_cancel(d, event_tag(EV_DOORBELL, p->gen, (uint32_t)(p - d->procs)));
 	if (p->parked)
 		loop_cancel(d, event_tag(EV_WAIT_TIMEOUT, p->park_seq, (uint32_t)(p - d->procs)));
-	close(p->pidfd);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
 	close(p->doorbell);
 	munmap(p->page, PK_CHANNEL_SIZE);
 	if (p->waiter >= 0)
@@ -396,4 +401,36 @@ void proc_exited(struct daemon *d, struct sim_proc *p)
 	d->counters.exited++;
 	d->live_procs--;
 	*p = (struct sim_proc){.state = PROC_FREE, .gen = p->gen, .waiter = -1};
+}
+
+static void exit_status(const siginfo_t *info, int *code, int *signal)
+{
+	*code = info->si_code == CLD_EXITED ? info->si_status : 0;
+	*signal = info->si_code == CLD_EXITED ? 0 : info->si_status;
+}
+
+void proc_exited(struct daemon *d, struct sim_proc *p)
+{
+	siginfo_t info = {0};
+	if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &info, WEXITED | WNOHANG) < 0 ||
+	    info.si_pid == 0)
+		return; /* not yet: the pidfd poll fires only at exit, so this is rare */
+	int code, signal;
+	exit_status(&info, &code, &signal);
+	proc_reaped(d, p, code, signal);
+}
+
+void procs_reap_children(struct daemon *d)
+{
+	for (;;) {
+		siginfo_t info = {0};
+		if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG) < 0 || info.si_pid == 0)
+			return;
+		struct sim_proc *p = proc_by_pid(d, info.si_pid);
+		if (p == NULL)
+			continue;
+		int code, signal;
+		exit_status(&info, &code, &signal);
+		proc_reaped(d, p, code, signal);
+	}
 }
