@@ -296,7 +296,7 @@ int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int s
 	pid = start_child(d, path, entry->argv, stdio, channel_fd, doorbell, err, errlen);
 	if (pid < 0)
 		goto fail;
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pidfd = d->reap_by_sigchld ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 && errno == ENOSYS && !d->reap_by_sigchld) {
 		/* Kernels before 5.3, and valgrind before 3.20, have no pidfd_open. */
 		log_info("no pidfds here; reaping processes on SIGCHLD instead");
