@@ -131,31 +131,28 @@ static int is_answer(const uint8_t *packet, uint32_t length, uint16_t id, uint16
 	       get16(icmp + 6) == seq;
 }
 
-/* Sends one request and waits for its answer, dropping stale answers to earlier ones.
- * Returns the round trip in ns, 0 if none came in time, or a negative error. */
-static int64_t ping_once(const struct options *opt, uint16_t id, uint16_t seq)
+/* Sends one request in `frame` (allocated if it has none) and waits for its answer,
+ * dropping stale answers to earlier ones. The answer's frame comes back in `frame`, ready
+ * to carry the next request: a steady ping allocates nothing. Returns the round trip in
+ * ns, 0 if no answer came in time, or a negative error. */
+static int64_t ping_once(const struct options *opt, uint16_t id, uint16_t seq,
+			 struct pk_frame *frame)
 {
-	struct pk_frame out, in;
-	int err = pk_frame_alloc(&out);
-	if (err < 0)
+	int err;
+	if (frame->handle == 0 && (err = pk_frame_alloc(frame)) < 0)
 		return err;
-	uint32_t length = write_request(out.data, opt, id, seq), in_length;
+	uint32_t length = write_request(frame->data, opt, id, seq), in_length;
 	uint64_t start = pk_now_ns(), deadline = start + (uint64_t)opt->timeout_ms * 1000000u;
-	err = pk_send_recv(&out, length, pk_endpoint(0), &in, &in_length, opt->timeout_ms);
-	if (err < 0 && out.handle != 0) {
-		pk_frame_free(&out);
-		return err;
-	}
+	err = pk_send_recv(frame, length, pk_endpoint(0), frame, &in_length, opt->timeout_ms);
 	while (err == 0) {
 		uint64_t now = pk_now_ns();
-		int match = is_answer(in.data, in_length, id, seq);
-		pk_frame_free(&in);
-		if (match)
+		if (is_answer(frame->data, in_length, id, seq))
 			return (int64_t)(now - start);
+		pk_frame_free(frame);
 		if (now >= deadline)
 			return 0;
 		uint32_t left_ms = (uint32_t)((deadline - now + 999999) / 1000000);
-		err = pk_recv(pk_endpoint(0), &in, &in_length, left_ms);
+		err = pk_recv(pk_endpoint(0), frame, &in_length, left_ms);
 	}
 	return err == -PK_ETIMEDOUT ? 0 : err;
 }
@@ -187,10 +184,11 @@ int main(int argc, char **argv)
 		printf("PING %s: %u data bytes\n", text, opt.size);
 
 	struct stats st = {0};
+	struct pk_frame frame = {0};
 	for (unsigned long seq = 1; seq <= opt.count; seq++) {
 		if (seq > 1 && opt.interval_ns > 0)
 			pk_sleep_ns(opt.interval_ns);
-		int64_t rtt = ping_once(&opt, id, (uint16_t)seq);
+		int64_t rtt = ping_once(&opt, id, (uint16_t)seq, &frame);
 		st.sent++;
 		if (rtt < 0) {
 			st.errors++;
@@ -208,6 +206,8 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 
+	if (frame.handle != 0)
+		pk_frame_free(&frame);
 	printf("--- %s kan-ping statistics ---\n", text);
 	printf("%lu packets transmitted, %lu received, ", st.sent, st.received);
 	if (st.errors > 0)
