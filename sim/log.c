@@ -16,7 +16,7 @@ void log_open(bool to_syslog)
 		openlog("packosd", LOG_PID, LOG_DAEMON);
 }
 
-static void log_at(int priority, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_at(int priority, const char *fmt, va_list ap)
 {
 	if (use_syslog) {
 		vsyslog(priority, fmt, ap);

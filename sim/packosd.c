@@ -318,6 +318,22 @@ static int boot(struct daemon *d)
 	return result;
 }
 
+/* A daemon keeps nothing of its caller's: not its terminal, not the pipe a script reads
+ * to the end (`out=$(packosd --daemon)` would never return). The programs started at boot
+ * inherit stdout and stderr, so this happens before them; with --daemon the log goes to
+ * syslog. */
+static void drop_caller_stdio(void)
+{
+	int null_fd = open("/dev/null", O_RDWR);
+	if (null_fd < 0)
+		return;
+	dup2(null_fd, STDIN_FILENO);
+	dup2(null_fd, STDOUT_FILENO);
+	dup2(null_fd, STDERR_FILENO);
+	if (null_fd > STDERR_FILENO)
+		close(null_fd);
+}
+
 /* --daemon: the parent waits until the daemon is serving (or has failed), so a script
  * can use the control socket as soon as packosd returns. */
 static int detach(int *ready_fd)
@@ -332,10 +348,13 @@ static int detach(int *ready_fd)
 		close(pipe_fds[1]);
 		char ok = 0;
 		ssize_t n = read(pipe_fds[0], &ok, 1);
+		if (n != 1 || ok != 1)
+			fprintf(stderr, "packosd: the daemon did not start; see syslog\n");
 		_exit(n == 1 && ok == 1 ? 0 : 1);
 	}
 	close(pipe_fds[0]);
 	setsid();
+	drop_caller_stdio();
 	*ready_fd = pipe_fds[1];
 	return 0;
 }
@@ -348,16 +367,6 @@ static void report_ready(int *ready_fd, char ok)
 		log_error("cannot tell the starting process we are ready");
 	close(*ready_fd);
 	*ready_fd = -1;
-	if (ok) {
-		int null_fd = open("/dev/null", O_RDWR);
-		if (null_fd >= 0) {
-			dup2(null_fd, STDIN_FILENO);
-			dup2(null_fd, STDOUT_FILENO);
-			dup2(null_fd, STDERR_FILENO);
-			if (null_fd > STDERR_FILENO)
-				close(null_fd);
-		}
-	}
 }
 
 int main(int argc, char **argv)

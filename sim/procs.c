@@ -409,12 +409,34 @@ static void exit_status(const siginfo_t *info, int *code, int *signal)
 	*signal = info->si_code == CLD_EXITED ? 0 : info->si_status;
 }
 
+/* The pidfd says the process is gone, but it cannot be reaped yet: a tracer (strace, gdb)
+ * holds its zombie until it lets go, and the pidfd stays readable meanwhile. Look again a
+ * little later, not at once: a timeout linked to a new poll (-ETIME counts as success, so
+ * the link goes on). Its own completion is one the loop ignores. */
+static void poll_exit_again_later(struct daemon *d, struct sim_proc *p)
+{
+	static struct __kernel_timespec later = {.tv_nsec = 10 * 1000 * 1000};
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
+	if (sqe == NULL) {
+		io_uring_submit(&d->ring);
+		sqe = io_uring_get_sqe(&d->ring);
+	}
+	if (sqe != NULL) {
+		io_uring_prep_timeout(sqe, &later, 0, IORING_TIMEOUT_ETIME_SUCCESS);
+		io_uring_sqe_set_flags(sqe, IOSQE_IO_LINK);
+		io_uring_sqe_set_data64(sqe, event_tag(EV_CANCEL, 0, 0));
+	}
+	loop_arm_pidfd(d, p);
+}
+
 void proc_exited(struct daemon *d, struct sim_proc *p)
 {
 	siginfo_t info = {0};
 	if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &info, WEXITED | WNOHANG) < 0 ||
-	    info.si_pid == 0)
-		return; /* not yet: the pidfd poll fires only at exit, so this is rare */
+	    info.si_pid == 0) {
+		poll_exit_again_later(d, p);
+		return;
+	}
 	int code, signal;
 	exit_status(&info, &code, &signal);
 	proc_reaped(d, p, code, signal);

@@ -17,7 +17,9 @@ fi
 dir=$(mktemp -d)
 daemon=
 cleanup() {
-	[ -n "$daemon" ] && kill -KILL "$daemon" 2>/dev/null
+	if [ -n "$daemon" ]; then
+		kill -KILL "$daemon" 2>/dev/null || true
+	fi
 	rm -rf "$dir"
 }
 trap cleanup EXIT
