@@ -38,21 +38,25 @@ int control_listen(struct daemon *d)
 {
 	const char *path = d->opt.control_path;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof addr.sun_path) {
+	/* Bound under a temporary name and renamed once listening, so the socket appears
+	 * only when it accepts: a client that sees the file never gets ECONNREFUSED. The
+	 * caller holds the instance lock, so a socket file already here is a dead daemon's,
+	 * and the rename replaces it. */
+	if (snprintf(addr.sun_path, sizeof addr.sun_path, "%s.new", path) >=
+	    (int)sizeof addr.sun_path) {
 		log_error("control socket path too long: %s", path);
 		return -1;
 	}
-	strcpy(addr.sun_path, path);
 	d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (d->listen_fd < 0) {
 		log_error("socket: %s", strerror(errno));
 		return -1;
 	}
-	/* The caller holds the instance lock, so a socket file here is a dead daemon's. */
-	unlink(path);
+	unlink(addr.sun_path);
 	if (bind(d->listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
-	    listen(d->listen_fd, 64) < 0) {
+	    listen(d->listen_fd, 64) < 0 || rename(addr.sun_path, path) < 0) {
 		log_error("control socket %s: %s", path, strerror(errno));
+		unlink(addr.sun_path);
 		close(d->listen_fd);
 		d->listen_fd = -1;
 		return -1;
