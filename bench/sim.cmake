@@ -1,0 +1,27 @@
+# bench_sim: packosd end to end, beside Linux baselines (see the header of bench_sim.c and
+# README.md). Included from bench/CMakeLists.txt, so paths are relative to bench/.
+#
+# The PackOS programs it runs (bench/programs/) link libpk only, like servers/, and are
+# built into a directory of their own, which the driver hands packosd with --path; the
+# driver finds packosd, packosctl and kan-echo where this build puts them.
+set(BENCH_SIM_PROGRAM_DIR ${CMAKE_CURRENT_BINARY_DIR}/programs)
+set(BENCH_SIM_PROGRAMS bench-rtt bench-stream bench-sink bench-idle bench-flood)
+foreach(program IN LISTS BENCH_SIM_PROGRAMS)
+  add_executable(${program} programs/${program}.c)
+  target_link_libraries(${program} PRIVATE packos_pk)
+  set_target_properties(${program} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${BENCH_SIM_PROGRAM_DIR})
+endforeach()
+
+add_executable(bench_sim bench_sim.c)
+target_link_libraries(bench_sim PRIVATE packos_abi)
+target_compile_definitions(bench_sim PRIVATE
+  BENCH_SIM_PACKOSD="$<TARGET_FILE:packosd>"
+  BENCH_SIM_PACKOSCTL="$<TARGET_FILE:packosctl>"
+  BENCH_SIM_SERVER_DIR="$<TARGET_FILE_DIR:kan-echo>"
+  BENCH_SIM_PROGRAM_DIR="${BENCH_SIM_PROGRAM_DIR}")
+add_dependencies(bench_sim packosd packosctl kan-echo ${BENCH_SIM_PROGRAMS})
+
+# A tiny run of every section, so CI sees the daemons start, the programs run and every
+# daemon pass its audit at exit; timing is printed, never asserted.
+add_test(NAME bench_sim_quick COMMAND bench_sim --quick)
+set_tests_properties(bench_sim_quick PROPERTIES LABELS bench TIMEOUT 600)
