@@ -129,9 +129,14 @@ static void on_signal(int signal)
 {
 	static const char watchdog[] = "bench_sim: watchdog: the run is hung; stopping it\n";
 	static const char stopped[] = "bench_sim: interrupted; stopping the daemons\n";
+	static const char kept[] = "bench_sim: manifests and daemon logs are kept in ";
 	const char *msg = signal == SIGALRM ? watchdog : stopped;
 	size_t len = signal == SIGALRM ? sizeof watchdog - 1 : sizeof stopped - 1;
-	if (write(STDERR_FILENO, msg, len) < 0) {
+	size_t dir_len = 0;
+	while (dir_len < sizeof tmpdir && tmpdir[dir_len])
+		dir_len++;
+	if (write(STDERR_FILENO, msg, len) < 0 || write(STDERR_FILENO, kept, sizeof kept - 1) < 0 ||
+	    write(STDERR_FILENO, tmpdir, dir_len) < 0 || write(STDERR_FILENO, "\n", 1) < 0) {
 		/* nothing more to say */
 	}
 	stop_live_daemons(SIGKILL); /* their processes die with them (PR_SET_PDEATHSIG) */
@@ -391,7 +396,7 @@ static long proc_value(pid_t pid, const char *file, const char *field)
 
 /* ---- Placements. "Server" is the program that answers: kan-echo, or bench-sink. */
 
-enum placement_id { ONE_CORE, TWO_CORES, KERNEL_APART, PLACEMENT_COUNT };
+enum placement_id { ONE_CORE, TWO_CORES, DAEMON_APART, PLACEMENT_COUNT };
 
 struct placement {
 	const char *name;
@@ -406,7 +411,7 @@ static const struct placement placements[PLACEMENT_COUNT] = {
 		       "packosd and client on CPU a, server on CPU b; the Linux pair one on "
 		       "each",
 		       0, 0, 1},
-	[KERNEL_APART] = {"kernel apart",
+	[DAEMON_APART] = {"daemon apart",
 			  "client and server on CPU a, packosd alone on CPU b (an extra; its "
 			  "ratios are to the two-core pair)",
 			  1, 0, 0},
@@ -1217,7 +1222,7 @@ static double row_p99(struct rtt_row *r)
 static const struct rtt_row *pipe_row_for(const struct rtt_row *rows, unsigned count,
 					  enum placement_id placement)
 {
-	enum placement_id wanted = placement == KERNEL_APART ? TWO_CORES : placement;
+	enum placement_id wanted = placement == DAEMON_APART ? TWO_CORES : placement;
 	for (unsigned i = 0; i < count; i++)
 		if (rows[i].kind == RTT_PIPE && rows[i].placement == wanted)
 			return &rows[i];
@@ -1595,32 +1600,41 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	enum { REMAP_1, SHARED_1, REMAP_2, SHARED_2, REMAP_APART, SHARED_APART, CROWD, DAEMONS };
+	/* Every daemon serves kan-echo; those of section 2 also bench-sink. */
 	struct sim_daemon daemons[DAEMONS] = {
-#define DAEMON(n, i, p, s, c, e) \
-	{.name = n, .isolation = i, .placement = p, .sink = s, .crowd = c, .enabled = e}
-		[REMAP_1] = DAEMON("remap-1core", "remap", ONE_CORE, true, false, true),
-		[SHARED_1] = DAEMON("shared-1core", "shared", ONE_CORE, true, false, true),
-		[REMAP_2] = DAEMON("remap-2cores", "remap", TWO_CORES, true, false, two_cpus),
-		[SHARED_2] = DAEMON("shared-2cores", "shared", TWO_CORES, true, false, two_cpus),
-		[REMAP_APART] =
-			DAEMON("remap-apart", "remap", KERNEL_APART, false, false, two_cpus),
-		[SHARED_APART] =
-			DAEMON("shared-apart", "shared", KERNEL_APART, false, false, two_cpus),
-		[CROWD] = DAEMON("remap-crowd", "remap", ONE_CORE, false, true, true),
-#undef DAEMON
+		[REMAP_1] = {.name = "remap-1core", .isolation = "remap", .sink = true},
+		[SHARED_1] = {.name = "shared-1core", .isolation = "shared", .sink = true},
+		[REMAP_2] = {.name = "remap-2cores",
+			     .isolation = "remap",
+			     .placement = TWO_CORES,
+			     .sink = true},
+		[SHARED_2] = {.name = "shared-2cores",
+			      .isolation = "shared",
+			      .placement = TWO_CORES,
+			      .sink = true},
+		[REMAP_APART] = {.name = "remap-apart",
+				 .isolation = "remap",
+				 .placement = DAEMON_APART},
+		[SHARED_APART] = {.name = "shared-apart",
+				  .isolation = "shared",
+				  .placement = DAEMON_APART},
+		[CROWD] = {.name = "remap-crowd", .isolation = "remap", .crowd = true},
 	};
+	for (int i = 0; i < DAEMONS; i++)
+		daemons[i].enabled = daemons[i].placement == ONE_CORE || two_cpus;
 	fprintf(stderr, "bench_sim: starting packosd instances in %s\n", tmpdir);
 	for (int i = 0; i < DAEMONS; i++)
 		if (daemons[i].enabled)
 			daemon_start(&daemons[i]);
 
-	/* Section 1 rows, placement by placement, and the crowd row of section 3 last. */
+	/* Section 1 rows, placement by placement; the crowd row of section 3 runs right
+	 * after its reference, the remap one-core row. */
 	struct rtt_row rtt[16];
 	unsigned rtt_count = 0;
 	for (int p = 0; p < PLACEMENT_COUNT; p++) {
 		if (p != ONE_CORE && !two_cpus)
 			continue;
-		if (p != KERNEL_APART) {
+		if (p != DAEMON_APART) {
 			rtt[rtt_count++] = (struct rtt_row){
 				.label = "pipe, 1 byte each way", .kind = RTT_PIPE, .placement = p};
 			rtt[rtt_count++] = (struct rtt_row){
