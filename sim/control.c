@@ -101,11 +101,7 @@ static uint32_t conn_index(const struct daemon *d, const struct control_conn *c)
 
 static void arm_read(struct daemon *d, struct control_conn *c)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
-	if (sqe == NULL) {
-		io_uring_submit(&d->ring);
-		sqe = io_uring_get_sqe(&d->ring);
-	}
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_poll_add(sqe, c->fd, POLLIN | POLLRDHUP);
 	io_uring_sqe_set_data64(sqe, event_tag(EV_CONN_READ, c->gen, conn_index(d, c)));
 }
@@ -120,11 +116,7 @@ static void send_rest(struct daemon *d, struct control_conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
-			if (sqe == NULL) {
-				io_uring_submit(&d->ring);
-				sqe = io_uring_get_sqe(&d->ring);
-			}
+			struct io_uring_sqe *sqe = loop_get_sqe(d);
 			io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
 			io_uring_sqe_set_data64(sqe,
 						event_tag(EV_CONN_WRITE, c->gen, conn_index(d, c)));

@@ -196,6 +196,8 @@ void channel_run_resumes(struct daemon *d);
 /* loop.c */
 int loop_init(struct daemon *d);
 int loop_run(struct daemon *d);
+/* A submission entry, submitting what is queued first if the ring is full. */
+struct io_uring_sqe *loop_get_sqe(struct daemon *d);
 void loop_arm_doorbell(struct daemon *d, struct sim_proc *p);
 void loop_arm_pidfd(struct daemon *d, struct sim_proc *p);
 void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p);

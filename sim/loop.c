@@ -21,7 +21,7 @@
 /* How long processes get to exit after SIGTERM before they are killed. */
 enum { STOP_GRACE_SECONDS = 2 };
 
-static struct io_uring_sqe *get_sqe(struct daemon *d)
+struct io_uring_sqe *loop_get_sqe(struct daemon *d)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
 	if (sqe == NULL) {
@@ -68,21 +68,21 @@ int loop_init(struct daemon *d)
 
 void loop_arm_doorbell(struct daemon *d, struct sim_proc *p)
 {
-	struct io_uring_sqe *sqe = get_sqe(d);
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_read(sqe, p->doorbell, &p->doorbell_value, sizeof p->doorbell_value, 0);
 	io_uring_sqe_set_data64(sqe, event_tag(EV_DOORBELL, p->gen, (uint32_t)(p - d->procs)));
 }
 
 void loop_arm_pidfd(struct daemon *d, struct sim_proc *p)
 {
-	struct io_uring_sqe *sqe = get_sqe(d);
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_poll_add(sqe, p->pidfd, POLLIN);
 	io_uring_sqe_set_data64(sqe, event_tag(EV_PIDFD, p->gen, (uint32_t)(p - d->procs)));
 }
 
 void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p)
 {
-	struct io_uring_sqe *sqe = get_sqe(d);
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_timeout(sqe, &p->park_deadline, 0, 0);
 	io_uring_sqe_set_data64(sqe,
 				event_tag(EV_WAIT_TIMEOUT, p->park_seq, (uint32_t)(p - d->procs)));
@@ -90,21 +90,21 @@ void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p)
 
 void loop_cancel(struct daemon *d, uint64_t tag)
 {
-	struct io_uring_sqe *sqe = get_sqe(d);
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_cancel64(sqe, tag, 0);
 	io_uring_sqe_set_data64(sqe, event_tag(EV_CANCEL, 0, 0));
 }
 
 static void arm_signal(struct daemon *d)
 {
-	struct io_uring_sqe *sqe = get_sqe(d);
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_read(sqe, d->signal_fd, d->signal_buf, sizeof(struct signalfd_siginfo), 0);
 	io_uring_sqe_set_data64(sqe, event_tag(EV_SIGNAL, 0, 0));
 }
 
 static void arm_accept(struct daemon *d)
 {
-	struct io_uring_sqe *sqe = get_sqe(d);
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_accept(sqe, d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, event_tag(EV_ACCEPT, 0, 0));
 }
@@ -119,7 +119,7 @@ void loop_begin_stop(struct daemon *d)
 		if (d->procs[i].state != PROC_FREE)
 			proc_kill(d, &d->procs[i], SIGTERM);
 	d->stop_deadline = (struct __kernel_timespec){.tv_sec = STOP_GRACE_SECONDS};
-	struct io_uring_sqe *sqe = get_sqe(d);
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_timeout(sqe, &d->stop_deadline, 0, 0);
 	io_uring_sqe_set_data64(sqe, event_tag(EV_STOP_TIMEOUT, 0, 0));
 }

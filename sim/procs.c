@@ -416,16 +416,10 @@ static void exit_status(const siginfo_t *info, int *code, int *signal)
 static void poll_exit_again_later(struct daemon *d, struct sim_proc *p)
 {
 	static struct __kernel_timespec later = {.tv_nsec = 10 * 1000 * 1000};
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
-	if (sqe == NULL) {
-		io_uring_submit(&d->ring);
-		sqe = io_uring_get_sqe(&d->ring);
-	}
-	if (sqe != NULL) {
-		io_uring_prep_timeout(sqe, &later, 0, IORING_TIMEOUT_ETIME_SUCCESS);
-		io_uring_sqe_set_flags(sqe, IOSQE_IO_LINK);
-		io_uring_sqe_set_data64(sqe, event_tag(EV_CANCEL, 0, 0));
-	}
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
+	io_uring_prep_timeout(sqe, &later, 0, IORING_TIMEOUT_ETIME_SUCCESS);
+	io_uring_sqe_set_flags(sqe, IOSQE_IO_LINK);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_CANCEL, 0, 0));
 	loop_arm_pidfd(d, p);
 }
 
