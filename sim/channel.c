@@ -37,7 +37,9 @@ static void publish(struct daemon *d, struct sim_proc *p)
 	/* Sequentially consistent store, then load: the other half of the program's
 	 * "announce sleep, then look" (see libpk/sim/channel.c). */
 	atomic_store(&p->page->completed, p->answered);
-	if (atomic_load(&p->page->sleeping)) {
+	/* A program waits for its whole batch: while a receive of it is parked, the
+	 * answers so far would only wake it to sleep again. */
+	if (!p->parked && atomic_load(&p->page->sleeping)) {
 		futex_wake(&p->page->completed);
 		d->counters.futex_wakes++;
 	}
