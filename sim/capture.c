@@ -9,7 +9,6 @@
 #include "capture.h"
 
 #include <pcap/pcap.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,41 +27,28 @@ struct capture {
 	struct timespec last;  /* timestamp of the last record */
 };
 
-static void set_error(char *err, size_t errlen, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t errlen, const char *format, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, format);
-	vsnprintf(err, errlen, format, ap);
-	va_end(ap);
-}
-
 int capture_open(const char *path, struct capture **ret, char *err, size_t errlen)
 {
 	struct capture *c = calloc(1, sizeof *c);
 	if (!c) {
-		set_error(err, errlen, "capture %s: out of memory", path);
+		snprintf(err, errlen, "capture %s: out of memory", path);
 		return -1;
 	}
 	c->path = strdup(path);
 	if (!c->path) {
-		set_error(err, errlen, "capture %s: out of memory", path);
+		snprintf(err, errlen, "capture %s: out of memory", path);
 		goto fail;
 	}
 	c->dead = pcap_open_dead_with_tstamp_precision(DLT_IPV6, (int)PK_FRAME_SIZE,
 						       PCAP_TSTAMP_PRECISION_NANO);
 	if (!c->dead) {
-		set_error(err, errlen, "capture %s: cannot create a pcap handle", path);
+		snprintf(err, errlen, "capture %s: cannot create a pcap handle", path);
 		goto fail;
 	}
 	c->dumper = pcap_dump_open(c->dead, path);
 	if (!c->dumper) {
 		/* libpcap's message already names the path and the system error. */
-		set_error(err, errlen, "cannot open capture file: %s", pcap_geterr(c->dead));
+		snprintf(err, errlen, "cannot open capture file: %s", pcap_geterr(c->dead));
 		goto fail;
 	}
 	*ret = c;
