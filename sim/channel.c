@@ -8,6 +8,13 @@
  * non-blocking, and a program that sends and then waits for the reply enters the daemon
  * once per packet instead of three times.
  *
+ * While it is busy, the daemon also polls: the programs it answered since it last slept
+ * form a small poll set, their pages say `polled`, and the event loop looks at their
+ * rings between events for a while (--poll-us) before it sleeps. A program that
+ * publishes while polled rings no doorbell, so a conversation in full swing costs no
+ * system call on either side but the yields. Stopping clears the flags and looks once
+ * more, so a batch published just then is still seen (see sim_channel.h).
+ *
  * The page is the program's to scribble on: every published count and every slot is read
  * once into the daemon's own memory, and a count that cannot be right faults the
  * process. */
@@ -29,11 +36,22 @@ static void futex_wake(_Atomic uint32_t *word)
 	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* A program just answered is likely to call again soon: poll it, if there is room. */
+static void start_polling(struct daemon *d, struct sim_proc *p)
+{
+	if (p->polled || d->opt.poll_us == 0 || d->poll_count == POLL_SET_MAX)
+		return;
+	p->polled = true;
+	d->poll_set[d->poll_count++] = (uint32_t)(p - d->procs);
+	atomic_store(&p->page->polled, 1);
+}
+
 /* Tells the program how far the answers go, and wakes it if it went to sleep. */
 static void publish(struct daemon *d, struct sim_proc *p)
 {
 	if (atomic_load_explicit(&p->page->completed, memory_order_relaxed) == p->answered)
 		return;
+	start_polling(d, p);
 	/* Sequentially consistent store, then load: the other half of the program's
 	 * "announce sleep, then look" (see libpk/sim/channel.c). */
 	atomic_store(&p->page->completed, p->answered);
@@ -121,6 +139,62 @@ static void run_slots(struct daemon *d, struct sim_proc *p)
 	}
 	if (p->state == PROC_RUNNING)
 		publish(d, p);
+}
+
+bool channel_polling(const struct daemon *d)
+{
+	return d->poll_count != 0;
+}
+
+/* Runs what the programs of `set` published without a doorbell; true if there was any. */
+static bool run_unannounced(struct daemon *d, const uint32_t *set, unsigned count)
+{
+	bool found = false;
+	for (unsigned i = 0; i < count; i++) {
+		struct sim_proc *p = &d->procs[set[i]];
+		if (p->state != PROC_RUNNING || p->parked ||
+		    atomic_load(&p->page->submitted) == p->consumed)
+			continue;
+		d->counters.polled_batches++;
+		run_slots(d, p);
+		found = true;
+	}
+	channel_run_resumes(d);
+	return found;
+}
+
+bool channel_poll(struct daemon *d)
+{
+	return run_unannounced(d, d->poll_set, d->poll_count);
+}
+
+bool channel_poll_stop(struct daemon *d)
+{
+	uint32_t set[POLL_SET_MAX];
+	unsigned count = d->poll_count;
+	memcpy(set, d->poll_set, count * sizeof set[0]);
+	d->poll_count = 0;
+	for (unsigned i = 0; i < count; i++) {
+		struct sim_proc *p = &d->procs[set[i]];
+		p->polled = false;
+		atomic_store(&p->page->polled, 0);
+	}
+	/* Published before the flag went down, and so without a doorbell: run it now. */
+	return run_unannounced(d, set, count);
+}
+
+void channel_forget(struct daemon *d, struct sim_proc *p)
+{
+	if (!p->polled)
+		return;
+	uint32_t index = (uint32_t)(p - d->procs);
+	for (unsigned i = 0; i < d->poll_count; i++) {
+		if (d->poll_set[i] == index) {
+			d->poll_set[i] = d->poll_set[--d->poll_count];
+			break;
+		}
+	}
+	p->polled = false;
 }
 
 void channel_doorbell(struct daemon *d, struct sim_proc *p)

@@ -273,6 +273,7 @@ static void cmd_counters(struct daemon *d, struct ctl_out *o)
 	ctl_num(o, "parked", c->parked);
 	ctl_num(o, "wait_timeouts", c->wait_timeouts);
 	ctl_num(o, "futex_wakes", c->futex_wakes);
+	ctl_num(o, "polled_batches", c->polled_batches);
 	ctl_num(o, "spawned", c->spawned);
 	ctl_num(o, "spawn_failures", c->spawn_failures);
 	ctl_num(o, "exited", c->exited);

@@ -27,6 +27,7 @@ struct daemon_counters {
 	uint64_t parked;	 /* receives that waited in the daemon for a packet */
 	uint64_t wait_timeouts;	 /* waits that reached their deadline */
 	uint64_t futex_wakes;	 /* programs woken from sleep */
+	uint64_t polled_batches; /* batches found by polling, with no doorbell */
 	uint64_t spawned;	 /* processes started */
 	uint64_t exited;	 /* processes reaped */
 	uint64_t faulted;	 /* processes killed for misusing the ABI or their channel */
@@ -62,6 +63,7 @@ struct sim_proc {
 	/* Linked on the daemon's resume list when a packet arrives for the parked wait. */
 	bool resume_pending;
 	uint32_t resume_next;
+	bool polled; /* in the daemon's poll set (channel.c) */
 	/* A control connection waiting for this process to exit (run, kill), or -1. */
 	int waiter;
 	char fault[160]; /* why it was faulted, logged once */
@@ -101,9 +103,13 @@ struct daemon_options {
 	uint32_t frames;
 	uint32_t queue_limit;
 	uint32_t isolation; /* enum pk_isolation */
+	uint32_t poll_us;   /* how long the daemon polls after its last work; 0: never */
 	bool daemonize;
 	bool syslog;
 };
+
+/* How many programs the daemon polls at once: the few that keep it busy. */
+#define POLL_SET_MAX 8
 
 struct daemon {
 	struct daemon_options opt;
@@ -124,6 +130,9 @@ struct daemon {
 	uint32_t *proc_of_kernel_index; /* kernel proc index -> procs[] slot, or UINT32_MAX */
 	uint32_t live_procs;		/* slots not FREE */
 	uint32_t resume_head;		/* list of procs with a packet for their parked wait */
+	/* The programs served since the daemon last slept, whose rings it polls (channel.c). */
+	uint32_t poll_set[POLL_SET_MAX];
+	unsigned poll_count;
 	uint32_t spawn_serial;
 
 	struct control_conn *conns;
@@ -192,6 +201,13 @@ void channel_doorbell(struct daemon *d, struct sim_proc *p);
 void channel_packet_arrived(struct daemon *d, struct sim_proc *p, pk_endpoint_t endpoint);
 void channel_wait_timeout(struct daemon *d, struct sim_proc *p, uint32_t park_seq);
 void channel_run_resumes(struct daemon *d);
+/* Polling: true while there are programs to poll; runs what they published without a
+ * doorbell and says whether there was any; stops polling, with a last look that says the
+ * same; and forgets a process that is going. */
+bool channel_polling(const struct daemon *d);
+bool channel_poll(struct daemon *d);
+bool channel_poll_stop(struct daemon *d);
+void channel_forget(struct daemon *d, struct sim_proc *p);
 
 /* loop.c */
 int loop_init(struct daemon *d);

@@ -23,7 +23,14 @@
 #include "capture.h"
 #include "daemon.h"
 
-enum { DEFAULT_FRAMES = 16384, DEFAULT_MAX_PROCS = 1024, DEFAULT_QUEUE_LIMIT = 256 };
+enum {
+	DEFAULT_FRAMES = 16384,
+	DEFAULT_MAX_PROCS = 1024,
+	DEFAULT_QUEUE_LIMIT = 256,
+	/* Long enough to span a program's turn between two calls of a conversation on one
+	 * core (docs/performance.md), short enough that an idle daemon sleeps at once. */
+	DEFAULT_POLL_US = 50,
+};
 
 static void usage(FILE *out)
 {
@@ -36,13 +43,15 @@ static void usage(FILE *out)
 		"  --max-procs N         processes alive at once (default %d)\n"
 		"  --queue-limit N       packets queued at one endpoint (default %d)\n"
 		"  --isolation MODE      remap (default) or shared; see docs/sim.md\n"
+		"  --poll-us N           poll busy programs' rings for N us before sleeping\n"
+		"                        (default %d; 0: never, every call rings a doorbell)\n"
 		"  --pcap FILE           capture every KAN packet to FILE (LINKTYPE_IPV6)\n"
 		"  --path DIR            look for programs in DIR (repeatable; searched first)\n"
 		"  --daemon              detach; return once the control socket is up\n"
 		"  --pid-file FILE       write the daemon's pid to FILE\n"
 		"  --syslog              log to syslog (the default with --daemon)\n"
 		"  --help, --version\n",
-		DEFAULT_FRAMES, DEFAULT_MAX_PROCS, DEFAULT_QUEUE_LIMIT);
+		DEFAULT_FRAMES, DEFAULT_MAX_PROCS, DEFAULT_QUEUE_LIMIT, DEFAULT_POLL_US);
 }
 
 static int parse_count(const char *text, const char *what, uint32_t max, uint32_t *ret)
@@ -94,6 +103,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		OPT_MAX_PROCS,
 		OPT_QUEUE_LIMIT,
 		OPT_ISOLATION,
+		OPT_POLL_US,
 		OPT_PCAP,
 		OPT_PATH,
 		OPT_DAEMON,
@@ -109,6 +119,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		{"max-procs", required_argument, NULL, OPT_MAX_PROCS},
 		{"queue-limit", required_argument, NULL, OPT_QUEUE_LIMIT},
 		{"isolation", required_argument, NULL, OPT_ISOLATION},
+		{"poll-us", required_argument, NULL, OPT_POLL_US},
 		{"pcap", required_argument, NULL, OPT_PCAP},
 		{"path", required_argument, NULL, OPT_PATH},
 		{"daemon", no_argument, NULL, OPT_DAEMON},
@@ -121,6 +132,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 	opt->frames = DEFAULT_FRAMES;
 	opt->queue_limit = DEFAULT_QUEUE_LIMIT;
 	opt->isolation = PK_ISOLATION_REMAP;
+	opt->poll_us = DEFAULT_POLL_US;
 	*max_procs = DEFAULT_MAX_PROCS;
 	int c;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -156,6 +168,13 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 					optarg);
 				return -1;
 			}
+			break;
+		case OPT_POLL_US:
+			/* 0 is allowed here: no polling at all. */
+			if (strcmp(optarg, "0") == 0)
+				opt->poll_us = 0;
+			else if (parse_count(optarg, "--poll-us", 1000000, &opt->poll_us) < 0)
+				return -1;
 			break;
 		case OPT_PCAP:
 			opt->pcap_path = optarg;

@@ -389,6 +389,7 @@ static void proc_reaped(struct daemon *d, struct sim_proc *p, int code, int sign
 			log_info("%s (pid %d) exited with status %d; reclaimed", p->name,
 				 (int)p->pid, code);
 	}
+	channel_forget(d, p);
 	loop_cancel(d, event_tag(EV_DOORBELL, p->gen, (uint32_t)(p - d->procs)));
 	if (p->parked)
 		loop_cancel(d, event_tag(EV_WAIT_TIMEOUT, p->park_seq, (uint32_t)(p - d->procs)));

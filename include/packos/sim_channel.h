@@ -5,8 +5,10 @@
  * process writes requests into slots, publishes them by advancing `submitted`, and rings
  * its doorbell (an eventfd); the daemon answers each slot in order and advances
  * `completed`, which is also the futex word the process sleeps on. Requests are batched:
- * one doorbell may carry a send and the receive that follows it (exception-less calls,
- * after FlexSC).
+ * one doorbell may carry a send and the receive that follows it, or a burst of sends
+ * (exception-less calls, after FlexSC). While the daemon is busy it polls the rings of
+ * the programs it served last and says so in `polled`; a program that sees it set after
+ * publishing skips the doorbell, the one system call left on its side.
  *
  * Everything the process writes is untrusted: the daemon reads `submitted` and each slot's
  * request exactly once, and a count that is not a whole batch faults the process.
@@ -28,9 +30,9 @@
 #define PK_SIM_ENV "PACKOS_FDS"
 
 #define PK_CHANNEL_MAGIC   0x4e4148434b415000ull /* "\0PAKCHAN" */
-#define PK_CHANNEL_VERSION 1u
+#define PK_CHANNEL_VERSION 2u
 #define PK_CHANNEL_SIZE	   4096u
-#define PK_CHANNEL_SLOTS   8u /* a power of two: slot i lives at i % PK_CHANNEL_SLOTS */
+#define PK_CHANNEL_SLOTS   32u /* a power of two: slot i lives at i % PK_CHANNEL_SLOTS */
 #define PK_BOOT_ENDPOINTS  8u
 #define PK_BOOT_NAME_SIZE  32u
 
@@ -92,6 +94,10 @@ struct pk_channel_page {
 	/* Daemon to process. */
 	alignas(64) _Atomic uint32_t completed; /* slots answered, free-running; a futex */
 	_Atomic uint32_t wakes;			/* packets arrived after a failed receive */
+	/* Nonzero while the daemon polls `submitted`: no doorbell needed. The daemon clears
+	 * it and then looks at `submitted` once more; the program publishes and then looks
+	 * here, both sequentially consistent, so no publication goes unseen. */
+	_Atomic uint32_t polled;
 	alignas(64) struct pk_channel_slot slot[PK_CHANNEL_SLOTS];
 };
 

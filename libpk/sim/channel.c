@@ -1,7 +1,7 @@
 /* The simulator's kernel-call transport, program side: the channel page shared with
  * packosd (include/packos/sim_channel.h). A batch of calls is written into slots,
- * published, and announced with one doorbell write; the answer is awaited by a short
- * yielding spin and then a futex sleep.
+ * published, and announced with one doorbell write (none while the daemon polls the
+ * ring); the answer is awaited by a short yielding spin and then a futex sleep.
  *
  * Why yield while spinning: on one core, the daemon cannot answer until we give it the
  * CPU, and sched_yield hands it over at once; on two cores the yield is a cheap syscall
@@ -75,9 +75,12 @@ void backend_call_batch(const struct backend_call *calls, struct pk_kresult *res
 			slot->wait_ms = calls[i].wait_ms;
 		}
 		published += n;
-		atomic_store_explicit(&page->submitted, published, memory_order_release);
+		/* Sequentially consistent store, then load: the other half of the daemon's
+		 * "stop polling, then look once more". */
+		atomic_store(&page->submitted, published);
 		uint64_t one = 1;
-		if (write(doorbell_fd, &one, sizeof one) != sizeof one)
+		if (!atomic_load(&page->polled) &&
+		    write(doorbell_fd, &one, sizeof one) != sizeof one)
 			die("doorbell");
 		wait_for_answers(published);
 		for (unsigned i = 0; i < n; i++)

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include <packos/sim_channel.h>
+
 #include "harness.h"
 
 enum { KILLED = 128 + 9 };
@@ -90,8 +92,13 @@ static void test_more_slots_than_the_ring_holds_is_a_fault(void **state)
 {
 	(void)state;
 	struct harness *h = harness_start(NULL);
-	char *log = run_faulted(h, "it-garbage", "jump", "it-garbage-1", "publishing 9 slots");
-	harness_expect(log, "faulted: channel: 9 call slots published at once; the ring holds 8");
+	char said[64], logged[96];
+	snprintf(said, sizeof said, "publishing %u slots", PK_CHANNEL_SLOTS + 1);
+	snprintf(logged, sizeof logged,
+		 "faulted: channel: %u call slots published at once; the ring holds %u",
+		 PK_CHANNEL_SLOTS + 1, PK_CHANNEL_SLOTS);
+	char *log = run_faulted(h, "it-garbage", "jump", "it-garbage-1", said);
+	harness_expect(log, logged);
 	free(log);
 	expect_all_well(h);
 	harness_stop(h);
