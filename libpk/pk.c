@@ -150,6 +150,104 @@ int pk_send_recv(struct pk_frame *out, uint32_t out_length, pk_endpoint_t endpoi
 	return finish_recv(&r[1], in, in_length);
 }
 
+/* Takes the frames a burst of allocations or receives handed over, a prefix of `r`, and
+ * returns how many (or the first error). Once one cannot be mapped, those after it are
+ * given back, so what the caller holds is still a prefix. */
+static int take_frames(struct pk_kresult *r, unsigned count, struct pk_frame *frames,
+		       uint32_t *lengths)
+{
+	unsigned taken = 0;
+	int err = 0;
+	for (unsigned i = 0; i < count && r[i].status == 0; i++) {
+		if (err != 0) {
+			struct pk_kresult ignored;
+			run_one(plain_call(PK_KC_frame_free, r[i].ret[0], 0), &ignored);
+			continue;
+		}
+		err = take_frame(r[i].ret[0], &frames[taken]); /* gives it back if it fails */
+		if (err == 0 && lengths != NULL)
+			lengths[taken] = (uint32_t)r[i].ret[1];
+		if (err == 0)
+			taken++;
+	}
+	if (taken > 0)
+		return (int)taken;
+	return err != 0 ? err : (int)r[0].status;
+}
+
+int pk_frame_alloc_burst(struct pk_frame *frames, unsigned count)
+{
+	if (count == 0 || count > PK_BURST_MAX)
+		return -PK_EINVAL;
+	struct backend_call calls[PK_BURST_MAX];
+	struct pk_kresult r[PK_BURST_MAX];
+	for (unsigned i = 0; i < count; i++) {
+		calls[i] = plain_call(PK_KC_frame_alloc, 0, 0);
+		calls[i].linked = i > 0; /* the pool ran short: the rest would fail too */
+	}
+	backend_call_batch(calls, r, count);
+	return take_frames(r, count, frames, NULL);
+}
+
+int pk_frame_free_burst(struct pk_frame *frames, unsigned count)
+{
+	if (count == 0 || count > PK_BURST_MAX)
+		return -PK_EINVAL;
+	struct backend_call calls[PK_BURST_MAX];
+	struct pk_kresult r[PK_BURST_MAX];
+	for (unsigned i = 0; i < count; i++) {
+		backend_frame_unmap(frames[i].handle, frames[i].data);
+		calls[i] = plain_call(PK_KC_frame_free, frames[i].handle, 0);
+		frames[i] = (struct pk_frame){0};
+	}
+	backend_call_batch(calls, r, count);
+	for (unsigned i = 0; i < count; i++)
+		if (r[i].status < 0)
+			return (int)r[i].status;
+	return 0;
+}
+
+int pk_send_burst(struct pk_frame *frames, const uint32_t *lengths, unsigned count)
+{
+	if (count == 0 || count > PK_BURST_MAX)
+		return -PK_EINVAL;
+	struct backend_call calls[PK_BURST_MAX];
+	struct pk_kresult r[PK_BURST_MAX];
+	for (unsigned i = 0; i < count; i++) {
+		backend_frame_unmap(frames[i].handle, frames[i].data);
+		frames[i].data = NULL;
+		calls[i] = plain_call(PK_KC_send, frames[i].handle, lengths[i]);
+		calls[i].linked = i > 0;
+	}
+	backend_call_batch(calls, r, count);
+	unsigned sent = 0;
+	int err = 0;
+	for (unsigned i = 0; i < count; i++) {
+		int e = finish_send(&frames[i], &r[i]);
+		if (e == 0)
+			sent++;
+		else if (err == 0)
+			err = e;
+	}
+	return sent > 0 ? (int)sent : err;
+}
+
+int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
+		  uint32_t timeout_ms)
+{
+	if (max == 0 || max > PK_BURST_MAX)
+		return -PK_EINVAL;
+	struct backend_call calls[PK_BURST_MAX];
+	struct pk_kresult r[PK_BURST_MAX];
+	calls[0] = recv_call(endpoint, timeout_ms);
+	for (unsigned i = 1; i < max; i++) {
+		calls[i] = recv_call(endpoint, 0);
+		calls[i].linked = 1; /* the queue ran dry: the rest would find it empty too */
+	}
+	backend_call_batch(calls, r, max);
+	return take_frames(r, max, frames, lengths);
+}
+
 int pk_endpoint_create(uint64_t iid, pk_endpoint_t *ret_endpoint,
 		       uint8_t ret_address[PK_IPV6_ADDR_SIZE])
 {

@@ -57,6 +57,25 @@ int pk_recv(pk_endpoint_t endpoint, struct pk_frame *frame, uint32_t *length, ui
 int pk_send_recv(struct pk_frame *out, uint32_t out_length, pk_endpoint_t endpoint,
 		 struct pk_frame *in, uint32_t *in_length, uint32_t timeout_ms);
 
+/* Bursts: up to PK_BURST_MAX calls of one kind in one entry into the kernel, as
+ * sendmmsg(2) and recvmmsg(2) do for sockets; the way to move many packets cheaply. Each
+ * returns how many frames it handled, always a prefix of the array (frames after it are
+ * as they were), or the error of the first if it handled none; -PK_EINVAL for a count of
+ * 0 or above PK_BURST_MAX. */
+#define PK_BURST_MAX 32u
+
+/* Allocates `count` frames, fewer if the pool runs short. */
+int pk_frame_alloc_burst(struct pk_frame *frames, unsigned count);
+/* Frees all `count` frames; returns 0 or the first error (the others are freed anyway). */
+int pk_frame_free_burst(struct pk_frame *frames, unsigned count);
+/* Sends frames[i] as a packet of lengths[i] bytes, in order, stopping at the first that
+ * fails: it and those after it stay the caller's, bytes untouched. */
+int pk_send_burst(struct pk_frame *frames, const uint32_t *lengths, unsigned count);
+/* Receives up to `max` packets from `endpoint`: waits for the first as pk_recv does, then
+ * takes those already queued behind it. */
+int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
+		  uint32_t timeout_ms);
+
 /* Binds a new address: interface ID `iid` in the KAN prefix (0: the kernel picks one). */
 int pk_endpoint_create(uint64_t iid, pk_endpoint_t *ret_endpoint,
 		       uint8_t ret_address[PK_IPV6_ADDR_SIZE]);
