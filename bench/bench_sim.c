@@ -7,8 +7,9 @@
  *      kan-echo with pk_send_recv), per isolation mode and placement, beside a pipe and a
  *      futex round trip between two Linux processes;
  *   2. bulk throughput from bench-stream to bench-sink in 4 KiB packets and in 16-frame
- *      ("64 KiB") messages, beside a SOCK_STREAM socketpair; then what handing a frame
- *      over by remapping costs against copying it, and where one would beat the other;
+ *      ("64 KiB") messages, each sent as one burst, beside a SOCK_STREAM socketpair; then
+ *      what handing a frame over in remap mode costs against copying it, and where one
+ *      would beat the other;
  *   3. the round trip again with 1,000 idle processes and 10,000 packets queued at an
  *      endpoint nobody reads, against the same daemon configuration without them;
  *   4. packosd's own memory with 2 processes and with 1,000 more.
@@ -1065,7 +1066,8 @@ struct copy_costs {
 };
 
 /* What libpk does in remap mode for each frame it takes and gives back
- * (libpk/sim/frames.c), on a pool like packosd's: a memfd whose pages all exist. */
+ * (libpk/sim/frames.c), and what mapping each frame anew would cost instead, on a pool
+ * like packosd's: a memfd whose pages all exist. */
 static void measure_copy_costs(struct copy_costs *c)
 {
 	pin_or_fail(0, cpu_a);
@@ -1088,10 +1090,10 @@ static void measure_copy_costs(struct copy_costs *c)
 	memset(source, 2, PK_FRAME_SIZE);
 	memset(target, 3, PK_FRAME_SIZE);
 
-	/* Not built, a cheaper remap: each frame mapped once, PROT_NONE while not owned. A
-	 * page of gap after each keeps the kernel from merging neighbouring frames into one
-	 * mapping, which mprotect would then split and merge again on every toggle. Every
-	 * frame is touched once first, as in a program that has run a while. */
+	/* libpk's remap: each frame mapped once, PROT_NONE while not owned. A page of gap
+	 * after each keeps the kernel from merging neighbouring frames into one mapping,
+	 * which mprotect would then split and merge again on every toggle. Every frame is
+	 * touched once first, as in a program that has run a while. */
 	uint8_t *guarded = mmap(NULL, 2 * pool_size, PROT_NONE,
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (guarded == MAP_FAILED)
@@ -1292,13 +1294,13 @@ static void report_streams(struct stream_row *rows, unsigned count)
 	printf("\n2. Bulk: bench-stream -> bench-sink; payload MB/s (10^6 bytes/s), median of "
 	       "the repetitions\n");
 	printf("   A KAN packet is one 4 KiB frame: a 40-byte IPv6 header and %u payload bytes. "
-	       "The KAN MTU\n   is one frame, so a \"64 KiB\" message is %d frames sent back to "
-	       "back (%u payload bytes).\n",
+	       "The KAN MTU\n   is one frame, so a \"64 KiB\" message is %d frames sent in one "
+	       "burst (%u payload bytes).\n",
 	       FRAME_PAYLOAD, BIG_FRAMES, BIG_FRAMES * FRAME_PAYLOAD);
-	printf("   The sender copies each payload into its frame, the sink copies it out; "
-	       "window 128\n   packets, an ack every 32. The socketpair is SOCK_STREAM, "
-	       "writing and reading\n   %u- and %u-byte messages (the same payloads). us/pkt: "
-	       "per frame (per %u bytes).\n",
+	printf("   The sender copies each payload into its frame, the sink takes what is "
+	       "queued in\n   bursts and copies it out; window 128 packets, an ack every 32. "
+	       "The socketpair is\n   SOCK_STREAM, writing and reading %u- and %u-byte "
+	       "messages (the same payloads).\n   us/pkt: per frame (per %u bytes).\n",
 	       FRAME_PAYLOAD, BIG_FRAMES * FRAME_PAYLOAD, FRAME_PAYLOAD);
 	printf("%-13s %-20s %10s %7s %7s %11s %7s %7s %9s %6s\n", "placement", "transport",
 	       "4KiB MB/s", "vs sock", "us/pkt", "64KiB MB/s", "vs sock", "us/pkt", "doorbells",
@@ -1343,18 +1345,18 @@ static void report_copy_costs(const struct copy_costs *c, const struct stream_ro
 			      unsigned count)
 {
 	double measured = stream_ns(rows, count, "remap") - stream_ns(rows, count, "shared");
-	double handover = 2 * c->map_one_ns; /* the sender's mapping and the sink's */
+	double handover = 2 * c->protect_ns; /* the sender's opening and the sink's */
 	double page_hot = c->copy_hot_ns * PK_FRAME_SIZE / FRAME_PAYLOAD;
-	printf("\n   Zero copy against copying, remap mode: each packet's frame is mapped and "
-	       "unmapped twice,\n   by the sender (alloc to send) and by the sink (recv to "
+	printf("\n   Zero copy against copying, remap mode: each packet's frame is opened and "
+	       "closed twice,\n   by the sender (alloc to send) and by the sink (recv to "
 	       "free). Measured on CPU a:\n");
 	printf("   %-68s %8.2f us\n",
-	       "mmap(MAP_POPULATE) + touch + munmap of a frame, as libpk does",
+	       "mmap(MAP_POPULATE) + touch + munmap of a frame, each time anew",
 	       c->map_one_ns / 1e3);
 	printf("   %-68s %8.2f us\n", "the same with 16 contiguous frames per mmap, per frame",
 	       c->map_contiguous_ns / 1e3);
 	printf("   %-68s %8.2f us\n",
-	       "mprotect RW + touch + mprotect NONE, frames mapped once (not built)",
+	       "mprotect RW + touch + mprotect NONE, frames mapped once (libpk)",
 	       c->protect_ns / 1e3);
 	printf("   %-68s %8.2f us\n",
 	       "in packosd: remap - shared per packet, 4 KiB stream, one core", measured / 1e3);
@@ -1367,7 +1369,7 @@ static void report_copy_costs(const struct copy_costs *c, const struct stream_ro
 	double crossover_cold = handover * FRAME_PAYLOAD / c->copy_cold_ns;
 	printf("   crossover: a handover (2 x %.2f us) costs as much as one copy of %.0f KiB "
 	       "(hot) or\n   %.0f KiB (from RAM).",
-	       c->map_one_ns / 1e3, crossover_hot / 1024, crossover_cold / 1024);
+	       c->protect_ns / 1e3, crossover_hot / 1024, crossover_cold / 1024);
 	if (crossover_cold > PK_FRAME_SIZE)
 		printf(" A frame holds 4 KiB, so copying is cheaper at every packet size the\n"
 		       "   KAN carries; zero copy would need packets %.0f to %.0f frames long.",

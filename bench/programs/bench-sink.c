@@ -32,33 +32,34 @@ int main(void)
 		return 1;
 	}
 	const pk_endpoint_t endpoint = pk_endpoint(0);
-	struct pk_frame frame;
-	uint32_t length;
-	err = pk_recv(endpoint, &frame, &length, PK_WAIT_FOREVER);
+	struct pk_frame frames[PK_BURST_MAX], done[PK_BURST_MAX];
+	uint32_t lengths[PK_BURST_MAX];
 	for (;;) {
-		if (err < 0) {
+		int n = pk_recv_burst(endpoint, frames, lengths, PK_BURST_MAX, PK_WAIT_FOREVER);
+		if (n < 0) {
+			fprintf(stderr, "bench-sink: %s\n", pk_strerror(n));
+			return 1;
+		}
+		unsigned freeing = 0;
+		for (int i = 0; i < n; i++) {
+			struct pk_frame *frame = &frames[i];
+			const struct bench_stream_header *h =
+				bench_stream_header_read(frame->data, lengths[i]);
+			if (h != NULL && (h->flags & BENCH_STREAM_DATA)) {
+				uint32_t payload = lengths[i] - PK_IPV6_HEADER_SIZE;
+				memcpy(copy, frame->data + PK_IPV6_HEADER_SIZE, payload);
+				digest ^= copy[payload - 1];
+				/* The ack goes back in the packet's own frame; if its sender is
+				 * gone, the frame is freed with the others. */
+				if ((h->flags & BENCH_STREAM_ACK_REQUEST) &&
+				    pk_send(frame, make_ack(frame->data, bench_get64(h->seq))) == 0)
+					continue;
+			}
+			done[freeing++] = *frame;
+		}
+		if (freeing > 0 && (err = pk_frame_free_burst(done, freeing)) < 0) {
 			fprintf(stderr, "bench-sink: %s\n", pk_strerror(err));
 			return 1;
 		}
-		const struct bench_stream_header *h = bench_stream_header_read(frame.data, length);
-		if (h != NULL && (h->flags & BENCH_STREAM_DATA)) {
-			memcpy(copy, frame.data + PK_IPV6_HEADER_SIZE,
-			       length - PK_IPV6_HEADER_SIZE);
-			digest ^= copy[length - PK_IPV6_HEADER_SIZE - 1];
-			if (h->flags & BENCH_STREAM_ACK_REQUEST) {
-				uint32_t ack_length = make_ack(frame.data, bench_get64(h->seq));
-				err = pk_send_recv(&frame, ack_length, endpoint, &frame, &length,
-						   PK_WAIT_FOREVER);
-				if (err < 0 && frame.handle != 0) {
-					/* The sender is gone: drop the ack, go on. */
-					pk_frame_free(&frame);
-					err = pk_recv(endpoint, &frame, &length, PK_WAIT_FOREVER);
-				}
-				continue;
-			}
-		}
-		if ((err = pk_frame_free(&frame)) < 0)
-			continue;
-		err = pk_recv(endpoint, &frame, &length, PK_WAIT_FOREVER);
 	}
 }

@@ -8,9 +8,10 @@
  * A message of F frames is F packets sent back to back, each carrying its slice of one
  * message buffer: the KAN's MTU is one frame, so a "64 KiB" message is 16 frames. Every
  * payload byte is copied into the frame from that buffer, as write(2) copies it into a
- * socket. Flow control is a window: at most WINDOW packets are unacknowledged, and every
- * ACK_EVERY-th packet (and the last) asks the sink for an ack; an ack's frame carries the
- * next packet, so a steady stream allocates one frame per packet less one per ack.
+ * socket, and a message's frames are sent in one burst (pk_send_burst). Flow control is a
+ * window: at most WINDOW packets are unacknowledged, and every ACK_EVERY-th packet (and
+ * the last) asks the sink for an ack. Frames are allocated a burst at a time, and an
+ * ack's frame carries a later packet.
  *
  * Output: "bench-stream packets=P frames_per_message=F payload_bytes=B ns=T". Exit status
  * 0, or 1 if a call failed or an ack made no sense. */
@@ -35,9 +36,11 @@ struct stream {
 	const uint8_t *message; /* frames_per_message * BENCH_FRAME_PAYLOAD bytes */
 	unsigned long frames_per_message;
 	unsigned long window, ack_every;
-	uint64_t next_seq;     /* of the next packet to send */
-	uint64_t acked;	       /* packets acknowledged: every seq below it arrived */
-	struct pk_frame spare; /* an ack's frame, reused for the next packet; handle 0 if none */
+	uint64_t next_seq; /* of the next packet to send */
+	uint64_t acked;	   /* packets acknowledged: every seq below it arrived */
+	/* Frames to write packets into: allocated a burst at a time, and acks' frames. */
+	struct pk_frame stash[PK_BURST_MAX];
+	unsigned stashed;
 };
 
 static int usage(void)
@@ -103,7 +106,7 @@ static int fail(const char *what, int err)
 	return -1;
 }
 
-/* Waits for the next ack and takes its frame as the spare (or frees it). */
+/* Waits for the next ack and keeps its frame for a packet to come (or frees it). */
 static int wait_for_ack(struct stream *s)
 {
 	struct pk_frame frame;
@@ -118,39 +121,68 @@ static int wait_for_ack(struct stream *s)
 		return -1;
 	}
 	s->acked = seq + 1;
-	if (s->spare.handle == 0) {
-		s->spare = frame;
+	if (s->stashed < PK_BURST_MAX) {
+		s->stash[s->stashed++] = frame;
 		return 0;
 	}
 	err = pk_frame_free(&frame);
 	return err < 0 ? fail("pk_frame_free", err) : 0;
 }
 
-/* Sends `count` packets, the last asking for an ack, and waits until all are acked. */
+static int take_frame(struct stream *s, struct pk_frame *ret)
+{
+	if (s->stashed == 0) {
+		int n = pk_frame_alloc_burst(s->stash, PK_BURST_MAX);
+		if (n < 0)
+			return fail("pk_frame_alloc_burst", n);
+		s->stashed = (unsigned)n;
+	}
+	*ret = s->stash[--s->stashed];
+	return 0;
+}
+
+/* Sends `count` packets, the last asking for an ack, and waits until all are acked. The
+ * packets of one message go in one burst (a "64 KiB" message is one entry into the kernel,
+ * as it is one write(2) on the socketpair); a message longer than a burst takes several. */
 static int send_packets(struct stream *s, uint64_t count)
 {
-	for (uint64_t i = 0; i < count; i++) {
-		while (s->next_seq - s->acked >= s->window)
+	struct pk_frame burst[PK_BURST_MAX];
+	uint32_t lengths[PK_BURST_MAX];
+	for (uint64_t sent = 0; sent < count;) {
+		uint64_t n = s->frames_per_message - s->next_seq % s->frames_per_message;
+		if (n > PK_BURST_MAX)
+			n = PK_BURST_MAX;
+		if (n > count - sent)
+			n = count - sent;
+		while (s->next_seq + n - s->acked > s->window)
 			if (wait_for_ack(s) < 0)
 				return -1;
-		struct pk_frame frame = s->spare;
-		s->spare = (struct pk_frame){0};
-		int err;
-		if (frame.handle == 0 && (err = pk_frame_alloc(&frame)) < 0)
-			return fail("pk_frame_alloc", err);
-		uint64_t seq = s->next_seq;
-		uint8_t *payload = frame.data + PK_IPV6_HEADER_SIZE;
-		pk_ipv6_header_init(frame.data, pk_address(0), s->sink, BENCH_NEXT_HEADER,
-				    BENCH_FRAME_PAYLOAD, 64);
-		memcpy(payload, s->message + (seq % s->frames_per_message) * BENCH_FRAME_PAYLOAD,
-		       BENCH_FRAME_PAYLOAD);
-		uint8_t flags = BENCH_STREAM_DATA;
-		if ((seq + 1) % s->ack_every == 0 || i + 1 == count)
-			flags |= BENCH_STREAM_ACK_REQUEST;
-		bench_stream_header_write(payload, flags, seq);
-		if ((err = pk_send(&frame, PK_FRAME_SIZE)) < 0)
-			return fail("pk_send", err);
-		s->next_seq++;
+		for (unsigned i = 0; i < n; i++) {
+			if (take_frame(s, &burst[i]) < 0)
+				return -1;
+			uint64_t seq = s->next_seq + i;
+			uint8_t *payload = burst[i].data + PK_IPV6_HEADER_SIZE;
+			pk_ipv6_header_init(burst[i].data, pk_address(0), s->sink,
+					    BENCH_NEXT_HEADER, BENCH_FRAME_PAYLOAD, 64);
+			memcpy(payload,
+			       s->message + (seq % s->frames_per_message) * BENCH_FRAME_PAYLOAD,
+			       BENCH_FRAME_PAYLOAD);
+			uint8_t flags = BENCH_STREAM_DATA;
+			if ((seq + 1) % s->ack_every == 0 || sent + i + 1 == count)
+				flags |= BENCH_STREAM_ACK_REQUEST;
+			bench_stream_header_write(payload, flags, seq);
+			lengths[i] = PK_FRAME_SIZE;
+		}
+		int done = pk_send_burst(burst, lengths, (unsigned)n);
+		if (done < 0)
+			return fail("pk_send_burst", done);
+		if ((uint64_t)done != n) {
+			fprintf(stderr, "bench-stream: only %d of %u packets sent\n", done,
+				(unsigned)n);
+			return -1;
+		}
+		s->next_seq += n;
+		sent += n;
 	}
 	while (s->acked != s->next_seq)
 		if (wait_for_ack(s) < 0)
@@ -193,8 +225,8 @@ int main(int argc, char **argv)
 	if (send_packets(&s, packets) < 0)
 		return 1;
 	uint64_t elapsed = pk_now_ns() - start;
-	if (s.spare.handle != 0 && (err = pk_frame_free(&s.spare)) < 0) {
-		fail("pk_frame_free", err);
+	if (s.stashed > 0 && (err = pk_frame_free_burst(s.stash, s.stashed)) < 0) {
+		fail("pk_frame_free_burst", err);
 		return 1;
 	}
 	free(message);
