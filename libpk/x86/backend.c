@@ -1,0 +1,77 @@
+/* libpk's backend on the x86 port: kernel calls are slots of the call page and one trap;
+ * a frame's bytes are at its fixed place in the frame window, which the kernel maps when
+ * it grants the frame and unmaps when the frame leaves, so there is nothing to map or
+ * unmap here; time is the TSC, scaled by the rate the kernel measured at boot. */
+#include <stddef.h>
+
+#include <packos/errors.h>
+
+#include "../backend.h"
+#include "libc/include/string.h"
+#include "trap.h"
+
+int backend_init(struct backend_boot *ret_boot)
+{
+	const struct x86_boot_record *b = &x86_call_page()->boot;
+	if (b->endpoint_count > BACKEND_ENDPOINTS || b->tsc_khz == 0)
+		return -PK_EINVAL;
+	memcpy(ret_boot->name, b->name, sizeof ret_boot->name);
+	ret_boot->name[sizeof ret_boot->name - 1] = '\0';
+	memcpy(ret_boot->kan_prefix, b->kan_prefix, sizeof ret_boot->kan_prefix);
+	ret_boot->endpoint_count = b->endpoint_count;
+	for (unsigned i = 0; i < b->endpoint_count; i++) {
+		ret_boot->endpoint[i] = b->endpoint[i].handle;
+		memcpy(ret_boot->address[i], b->endpoint[i].address, PK_IPV6_ADDR_SIZE);
+	}
+	return 0;
+}
+
+void backend_call_batch(const struct backend_call *calls, struct pk_kresult *results,
+			unsigned count)
+{
+	struct x86_call_slot *slot = x86_call_page()->slot;
+	/* Longer batches go in pieces; the kernel keeps linking across them, as it sees one
+	 * stream of slots. */
+	while (count > 0) {
+		unsigned n = count < X86_CALL_SLOTS ? count : X86_CALL_SLOTS;
+		for (unsigned i = 0; i < n; i++) {
+			slot[i].call = calls[i].call;
+			slot[i].flags = (calls[i].wait ? X86_SLOT_WAIT : 0u) |
+					(calls[i].linked ? X86_SLOT_LINKED : 0u);
+			slot[i].wait_ms = calls[i].wait_ms;
+		}
+		x86_trap(X86_TRAP_CALLS, n);
+		for (unsigned i = 0; i < n; i++)
+			results[i] = slot[i].result;
+		calls += n;
+		results += n;
+		count -= n;
+	}
+}
+
+uint8_t *backend_frame_map(pk_frame_t frame)
+{
+	uint32_t number = PK_FRAME_NUMBER(frame);
+	if (number >= X86_FRAME_WINDOW_FRAMES)
+		return NULL;
+	return (uint8_t *)(X86_FRAME_WINDOW + number * PK_FRAME_SIZE);
+}
+
+void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
+{
+	(void)frame, (void)data;
+}
+
+uint64_t backend_now_ns(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	uint64_t tsc = (uint64_t)hi << 32 | lo, khz = x86_call_page()->boot.tsc_khz;
+	return tsc / khz * 1000000u + tsc % khz * 1000000u / khz;
+}
+
+void backend_sleep_ns(uint64_t ns)
+{
+	uint64_t ms = (ns + 999999u) / 1000000u;
+	x86_trap(X86_TRAP_SLEEP, ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms);
+}

@@ -1,0 +1,14 @@
+/* The string functions PackOS programs use; x86/rt/string.c implements them. */
+#ifndef PK_LIBC_STRING_H
+#define PK_LIBC_STRING_H
+
+#include <stddef.h>
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+
+#endif
