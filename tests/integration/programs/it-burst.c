@@ -56,8 +56,8 @@ int main(void)
 	memcpy(nobody, pk_address(0), sizeof nobody);
 	nobody[15] ^= 0x5a;
 	for (int i = 0; i < 8; i++) {
-		lengths[i] = it_packet(frames[i].data, pk_address(0), i == 3 ? nobody : pk_address(0),
-				       64);
+		lengths[i] = it_packet(frames[i].data, pk_address(0),
+				       i == 3 ? nobody : pk_address(0), 64);
 		frames[i].data[PK_IPV6_HEADER_SIZE] = (uint8_t)(0xa0 + i);
 	}
 	EXPECT_EQ("send stops at the first failure", pk_send_burst(frames, lengths, 8), 3);
