@@ -30,6 +30,7 @@ echo_address=fd6b:616e::1
 modules="$image/kan-echo.elf name=kan-echo iid=1 expect=serve"
 modules+=",$image/kan-ping.elf name=kan-ping iid=2 expect=exit:0 -- -c 20 -i 0.01 $echo_address"
 modules+=",$image/use-after-send.elf name=use-after-send iid=3 expect=fault -- $echo_address"
+modules+=",$image/double-free.elf name=double-free iid=4 expect=fault"
 
 log=$image/selftest.log
 started=$(date +%s%N)
@@ -53,6 +54,7 @@ require '^selftest: clock ok'
 require '^selftest: load:kan-echo ok'
 require '^selftest: load:kan-ping ok'
 require '^selftest: load:use-after-send ok'
+require '^selftest: load:double-free ok'
 require '^\[kan-ping\] 20 packets transmitted, 20 received'
 require '^\[use-after-send\] selftest: echo-same-frame ok'
 require '^\[use-after-send\] selftest: sent-frame-gone ok'
@@ -60,6 +62,9 @@ require '^fault: use-after-send: exception 14 '
 require '^selftest: program:kan-echo ok'
 require '^selftest: program:kan-ping ok'
 require '^selftest: program:use-after-send ok .*kind=use-after-send'
+require '^\[double-free\] selftest: first-free ok'
+require '^fault: double-free: kernel call frame_free: EBADHANDLE'
+require '^selftest: program:double-free ok .*kind=kernel-call'
 require '^selftest: frames-moved ok'
 require '^selftest: kernel-whole ok'
 require '^selftest: kernel-audit ok'

@@ -87,8 +87,8 @@ static void judge_fault(const struct task *t, const char *step)
 	}
 	const struct trap_frame *f = &t->fault_frame;
 	if (t->fault_kcall != 0) {
-		selftest_step(step, true, "kernel call %s: %s", kernel_call_name(t->fault_kcall),
-			      kernel_error_name(t->fault_error));
+		selftest_step(step, true, "call=%s error=%s kind=kernel-call",
+			      kernel_call_name(t->fault_kcall), kernel_error_name(t->fault_error));
 		return;
 	}
 	bool in_window = t->fault_address >= X86_FRAME_WINDOW &&
