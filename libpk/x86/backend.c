@@ -5,9 +5,9 @@
 #include <stddef.h>
 
 #include <packos/errors.h>
+#include <string.h>
 
 #include "../backend.h"
-#include "libc/include/string.h"
 #include "trap.h"
 
 int backend_init(struct backend_boot *ret_boot)

@@ -1,7 +1,8 @@
 /* A program's start on x86: argv[0] is its name and the rest its module line's arguments,
  * split at spaces, from the boot record the kernel wrote into the call page. */
-#include "libc/include/stdlib.h"
-#include "libc/include/string.h"
+#include <stdlib.h>
+#include <string.h>
+
 #include "trap.h"
 
 enum { MAX_ARGS = 32 };

@@ -2,7 +2,7 @@
  * call page's console buffer (the kernel never reads a program's pointers). */
 #include <stdint.h>
 
-#include "../../../x86/rt/rt.h"
+#include "rt.h"
 #include "../trap.h"
 #include "include/stdio.h"
 

@@ -1,6 +1,7 @@
-/* The string functions PackOS programs use; x86/rt/string.c implements them. */
-#ifndef PK_LIBC_STRING_H
-#define PK_LIBC_STRING_H
+/* The memory and string functions of the x86 image, for the kernel and the programs alike
+ * (a compiler may call the mem* ones on its own); x86/rt/string.c implements them. */
+#ifndef X86_RT_STRING_H
+#define X86_RT_STRING_H
 
 #include <stddef.h>
 
