@@ -31,6 +31,7 @@ modules="$image/kan-echo.elf name=kan-echo iid=1 expect=serve"
 modules+=",$image/kan-ping.elf name=kan-ping iid=2 expect=exit:0 -- -c 20 -i 0.01 $echo_address"
 modules+=",$image/use-after-send.elf name=use-after-send iid=3 expect=fault -- $echo_address"
 modules+=",$image/double-free.elf name=double-free iid=4 expect=fault"
+modules+=",$image/fpu-spin.elf name=fpu-spin iid=5 expect=exit:0 -- 100"
 
 log=$image/selftest.log
 started=$(date +%s%N)
@@ -55,6 +56,7 @@ require '^selftest: load:kan-echo ok'
 require '^selftest: load:kan-ping ok'
 require '^selftest: load:use-after-send ok'
 require '^selftest: load:double-free ok'
+require '^selftest: load:fpu-spin ok'
 require '^\[kan-ping\] 20 packets transmitted, 20 received'
 require '^\[use-after-send\] selftest: echo-same-frame ok'
 require '^\[use-after-send\] selftest: sent-frame-gone ok'
@@ -65,6 +67,8 @@ require '^selftest: program:use-after-send ok .*kind=use-after-send'
 require '^\[double-free\] selftest: first-free ok'
 require '^fault: double-free: kernel call frame_free: EBADHANDLE'
 require '^selftest: program:double-free ok .*kind=kernel-call'
+require '^\[fpu-spin\] selftest: fpu-preempted ok'
+require '^selftest: program:fpu-spin ok'
 require '^selftest: frames-moved ok'
 require '^selftest: kernel-whole ok'
 require '^selftest: kernel-audit ok'
