@@ -57,7 +57,7 @@ static int audit_endpoint(struct kernel *k, uint32_t index, uint32_t *queued, co
 }
 
 static int audit_proc(struct kernel *k, uint32_t index, uint32_t *owned, uint32_t *queued,
-		      const char **ret_why)
+		      uint32_t *irq_lines, const char **ret_why)
 {
 	const struct proc *p = &k->procs.procs[index];
 	AUDIT_CHECK(p->owned.count <= p->quota, "a process owns more frames than its quota");
@@ -80,6 +80,20 @@ static int audit_proc(struct kernel *k, uint32_t index, uint32_t *owned, uint32_
 		prev = e;
 	}
 	AUDIT_CHECK(endpoints == p->endpoints, "a process has fewer endpoints than counted");
+
+	/* Bounded by the number of lines: a list longer than that has a cycle. */
+	uint32_t lines = 0;
+	prev = KNIL;
+	for (uint32_t l = p->irqs_head; l != KNIL; l = k->irqs.lines[l].proc_next) {
+		AUDIT_CHECK(l < k->irqs.count, "an interrupt-line link points outside the table");
+		const struct irq_line *line = &k->irqs.lines[l];
+		AUDIT_CHECK(line->attached && line->proc == index,
+			    "a process lists an interrupt line it has not attached");
+		AUDIT_CHECK(line->proc_prev == prev, "an interrupt-line list's back link is wrong");
+		AUDIT_CHECK(++lines <= k->irqs.attached, "an interrupt-line list has a cycle");
+		prev = l;
+	}
+	*irq_lines += lines;
 	return 0;
 }
 
@@ -97,13 +111,13 @@ int kernel_audit(struct kernel *k, const char **ret_why)
 	if (audit_list(k, &pool->free, FRAME_FREE, KNIL, 0, ret_why) < 0)
 		return -1;
 
-	uint32_t owned = 0, queued = 0, procs = 0, endpoints = 0;
+	uint32_t owned = 0, queued = 0, procs = 0, endpoints = 0, irq_lines = 0;
 	for (uint32_t i = 0; i < k->procs.capacity; i++) {
 		if (!k->procs.procs[i].alive)
 			continue;
 		procs++;
 		endpoints += k->procs.procs[i].endpoints;
-		if (audit_proc(k, i, &owned, &queued, ret_why) < 0)
+		if (audit_proc(k, i, &owned, &queued, &irq_lines, ret_why) < 0)
 			return -1;
 	}
 	for (uint32_t i = 0; i < pool->count; i++)
@@ -115,6 +129,8 @@ int kernel_audit(struct kernel *k, const char **ret_why)
 	AUDIT_CHECK(pool->free.count + pool->owned + pool->queued + pool->shared == pool->count,
 		    "frames are not conserved: free + owned + queued + shared != pool size");
 	AUDIT_CHECK(procs == k->procs.alive, "the live-process count is wrong");
+	AUDIT_CHECK(irq_lines == k->irqs.attached,
+		    "an attached interrupt line is in no process's list, or the count is wrong");
 
 	uint32_t hashed = 0;
 	for (uint32_t b = 0; b <= k->endpoints.bucket_mask; b++)

@@ -105,18 +105,24 @@ int kan_send(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length)
 	k->port.ops->po_frame_revoke(k->port.ctx, proc_handle(&k->procs, proc), frame);
 	frame_list_remove(pool, &p->owned, frame);
 	pool->owned--;
+	k->stats.packets_sent++;
+	kan_enqueue(k, endpoint, frame, (uint32_t)length);
+	return 0;
+}
+
+void kan_enqueue(struct kernel *k, uint32_t endpoint, uint32_t frame, uint32_t length)
+{
+	struct frame_pool *pool = &k->frames;
+	struct endpoint *e = &k->endpoints.endpoints[endpoint];
 	frame_set_holder(pool, frame, FRAME_QUEUED, endpoint, e->gen);
 	pool->frames[frame].length = (uint16_t)length;
 	frame_list_push_tail(pool, &e->queue, frame);
 	pool->queued++;
-	k->stats.packets_sent++;
-
 	if (e->receiver_waiting) {
 		e->receiver_waiting = 0;
 		k->port.ops->po_wake(k->port.ctx, proc_handle(&k->procs, e->proc),
 				     endpoint_handle(&k->endpoints, endpoint));
 	}
-	return 0;
 }
 
 int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, uint32_t *ret_frame,

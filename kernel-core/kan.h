@@ -23,6 +23,10 @@ int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, uint32_t *ret_f
 int kan_route_set_default(struct kernel *k, uint32_t proc, uint32_t endpoint);
 int kan_route_clear_default(struct kernel *k, uint32_t proc);
 
+/* Queues `frame`, which is in no list now, at `endpoint` (which has room) as a packet of
+ * `length` bytes, and wakes the receiver if it asked to be. */
+void kan_enqueue(struct kernel *k, uint32_t endpoint, uint32_t frame, uint32_t length);
+
 /* Called as an endpoint goes away, so no route names it afterwards. */
 void kan_forget_endpoint(struct kan *kan, uint32_t endpoint);
 

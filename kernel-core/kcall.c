@@ -97,6 +97,30 @@ static int kc_kan_prefix(struct kernel *k, uint32_t proc, const uint64_t arg[], 
 	return 0;
 }
 
+static int kc_irq_attach(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	int err = irq_attach(k, proc, arg[0], (uint32_t)arg[1]);
+	if (err < 0)
+		return err;
+	ret[0] = irq_handle(&k->irqs, (uint32_t)arg[0]);
+	return 0;
+}
+
+static int kc_irq_ack(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	(void)proc;
+	(void)ret;
+	return irq_ack(k, (uint32_t)arg[0]);
+}
+
+static int kc_irq_detach(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	(void)proc;
+	(void)ret;
+	irq_detach(k, (uint32_t)arg[0]);
+	return 0;
+}
+
 static const struct kcall_entry kcall_table[PK_KC_END] = {
 #define KCALL_ENTRY(num, name, a0, a1, a2) \
 	[num] = {kc_##name, #name, {PK_ARG_##a0, PK_ARG_##a1, PK_ARG_##a2}},
@@ -151,6 +175,19 @@ static int kcall_resolve_endpoint(const struct kernel *k, uint32_t proc, uint64_
 	return 0;
 }
 
+static int kcall_resolve_irq(const struct kernel *k, uint32_t proc, uint64_t raw,
+			     uint64_t *ret_index)
+{
+	uint32_t line;
+	int err = irq_resolve(&k->irqs, raw, &line);
+	if (err < 0)
+		return err;
+	if (k->irqs.lines[line].proc != proc)
+		return -PK_ENOTOWNER;
+	*ret_index = line;
+	return 0;
+}
+
 static int kcall_resolve_arg(const struct kernel *k, uint32_t proc, enum pk_arg_kind kind,
 			     uint64_t raw, uint64_t *ret_value)
 {
@@ -164,6 +201,8 @@ static int kcall_resolve_arg(const struct kernel *k, uint32_t proc, enum pk_arg_
 		return kcall_resolve_frame(k, proc, raw, ret_value);
 	case PK_ARG_ENDPOINT:
 		return kcall_resolve_endpoint(k, proc, raw, ret_value);
+	case PK_ARG_IRQ:
+		return kcall_resolve_irq(k, proc, raw, ret_value);
 	}
 	return -PK_EINVAL;
 }

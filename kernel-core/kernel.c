@@ -9,6 +9,7 @@
 #define MAX_FRAMES    (1u << 24)
 #define MAX_PROCS     (1u << 20)
 #define MAX_ENDPOINTS (1u << 22)
+#define MAX_IRQ_LINES 1024u
 
 void kernel_config_default(struct kernel_config *cfg)
 {
@@ -20,6 +21,7 @@ void kernel_config_default(struct kernel_config *cfg)
 	cfg->endpoints_per_proc = 16;
 	cfg->default_quota = 1024;
 	cfg->queue_limit = 256;
+	cfg->irq_lines = 16;
 	cfg->hash_seed = 0x9e3779b97f4a7c15ull;
 	kbytes_copy(cfg->kan_prefix, prefix, PK_KAN_PREFIX_SIZE);
 }
@@ -30,11 +32,12 @@ static int kernel_config_valid(const struct kernel_config *cfg)
 	       cfg->max_procs >= 1 && cfg->max_procs <= MAX_PROCS && cfg->max_endpoints >= 1 &&
 	       cfg->max_endpoints <= MAX_ENDPOINTS && cfg->endpoints_per_proc >= 1 &&
 	       cfg->default_quota >= 1 && cfg->queue_limit >= 1 &&
+	       cfg->irq_lines <= MAX_IRQ_LINES &&
 	       cfg->kan_prefix[0] != 0xff; /* a multicast prefix cannot be a link */
 }
 
 struct arena_layout {
-	size_t frames, procs, endpoints, buckets, size;
+	size_t frames, procs, endpoints, buckets, irq_lines, size;
 };
 
 static size_t align_up(size_t n)
@@ -53,6 +56,8 @@ static void arena_layout(const struct kernel_config *cfg, struct arena_layout *r
 	at = align_up(at + (size_t)cfg->max_endpoints * sizeof(struct endpoint));
 	ret->buckets = at;
 	at = align_up(at + (size_t)endpoint_bucket_count(cfg->max_endpoints) * sizeof(uint32_t));
+	ret->irq_lines = at;
+	at = align_up(at + (size_t)cfg->irq_lines * sizeof(struct irq_line));
 	ret->size = at;
 }
 
@@ -95,6 +100,7 @@ int kernel_init(const struct kernel_config *cfg, const struct kport *port, void 
 			    cfg->max_endpoints, (uint32_t *)(base + layout.buckets),
 			    cfg->hash_seed);
 	kan_init(&k->kan, cfg->kan_prefix, cfg->queue_limit);
+	irq_table_init(&k->irqs, (struct irq_line *)(base + layout.irq_lines), cfg->irq_lines);
 	*ret_kernel = k;
 	return 0;
 }
@@ -107,6 +113,11 @@ int kernel_proc_create(struct kernel *k, uint32_t rights, uint32_t quota, pk_pro
 		return err;
 	*ret_proc = proc_handle(&k->procs, index);
 	return 0;
+}
+
+int kernel_irq_raise(struct kernel *k, uint32_t line)
+{
+	return irq_raise(k, line);
 }
 
 int kernel_proc_destroy(struct kernel *k, pk_proc_t proc)
@@ -162,6 +173,7 @@ void kernel_stats(const struct kernel *k, struct kernel_stats *ret_stats)
 	ret_stats->frames_shared = k->frames.shared;
 	ret_stats->procs = k->procs.alive;
 	ret_stats->endpoints = k->endpoints.alive;
+	ret_stats->irq_lines_attached = k->irqs.attached;
 }
 
 _Noreturn void kernel_panic(const struct kernel *k, const char *why)

@@ -6,6 +6,7 @@
 
 #include "endpoint.h"
 #include "frame.h"
+#include "irq.h"
 #include "kan.h"
 #include "proc.h"
 
@@ -15,6 +16,7 @@ struct kernel {
 	struct proc_table procs;
 	struct endpoint_table endpoints;
 	struct kan kan;
+	struct irq_table irqs;
 	uint32_t default_quota;
 	uint32_t endpoints_per_proc;
 	struct kernel_stats stats; /* counters only; the frame and table figures are computed */

@@ -23,6 +23,7 @@ void proc_table_init(struct proc_table *table, struct proc *procs, uint32_t capa
 		frame_list_init(&p->owned);
 		p->endpoints_head = KNIL;
 		p->endpoints = 0;
+		p->irqs_head = KNIL;
 		p->free_next = table->free_head;
 		table->free_head = i;
 	}
@@ -56,6 +57,7 @@ int proc_create(struct kernel *k, uint32_t rights, uint32_t quota, uint32_t *ret
 	frame_list_init(&p->owned);
 	p->endpoints_head = KNIL;
 	p->endpoints = 0;
+	p->irqs_head = KNIL;
 	table->alive++;
 	*ret_index = index;
 	return 0;
@@ -66,7 +68,10 @@ void proc_destroy(struct kernel *k, uint32_t index)
 	struct proc_table *table = &k->procs;
 	struct proc *p = &table->procs[index];
 
-	/* Bounded by the per-process endpoint limit; each one reclaims its queue in O(1). */
+	/* Bounded by the per-process endpoint limit and the number of interrupt lines; each
+	 * endpoint reclaims its queue in O(1). */
+	while (p->irqs_head != KNIL)
+		irq_detach(k, p->irqs_head);
 	while (p->endpoints_head != KNIL)
 		endpoint_destroy(k, p->endpoints_head);
 

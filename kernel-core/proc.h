@@ -16,6 +16,7 @@ struct proc {
 	struct frame_list owned; /* the frames it owns; owned.count is checked against quota */
 	uint32_t endpoints_head; /* its endpoints, linked through endpoint.proc_next */
 	uint32_t endpoints;	 /* how many */
+	uint32_t irqs_head;	 /* interrupt lines it has attached, through irq_line.proc_next */
 	uint32_t free_next;	 /* next free slot while !alive */
 	/* Contexts (threads) arrive with their own issue; they will hang off here. */
 };

@@ -27,7 +27,9 @@
 	X(17, EPERM, "right missing", RETURN)                              \
 	X(18, ENOTSUP, "not supported by this kernel", RETURN)             \
 	X(19, ECANCELED, "not run: an earlier linked call failed", RETURN) \
-	X(20, ETIMEDOUT, "nothing arrived before the deadline", RETURN)
+	X(20, ETIMEDOUT, "nothing arrived before the deadline", RETURN)    \
+	X(21, EBUSY, "interrupt line already attached", RETURN)            \
+	X(22, ENOTPENDING, "no interrupt waiting for an acknowledgement", RETURN)
 
 enum pk_error {
 #define PK__ERROR_ENUM(num, name, msg, disposition) PK_##name = num,

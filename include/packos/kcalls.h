@@ -6,8 +6,8 @@
  *
  * Each call takes up to three argument words; the kind of each says how the kernel reads
  * it: NONE must be 0, VALUE is a plain number, FRAME must be a frame the caller owns,
- * ENDPOINT must be an endpoint the caller holds. Handles are checked in one place, before
- * the call runs; a bad one faults the caller (see errors.h). */
+ * ENDPOINT must be an endpoint the caller holds, IRQ an interrupt line it has attached. Handles are
+ * checked in one place, before the call runs; a bad one faults the caller (see errors.h). */
 #ifndef PACKOS_KCALLS_H
 #define PACKOS_KCALLS_H
 
@@ -19,6 +19,7 @@ enum pk_arg_kind {
 	PK_ARG_VALUE = 1,
 	PK_ARG_FRAME = 2,
 	PK_ARG_ENDPOINT = 3,
+	PK_ARG_IRQ = 4,
 };
 
 /* X(number, name, arg0, arg1, arg2): results are described in docs/kcalls.md. */
@@ -31,7 +32,10 @@ enum pk_arg_kind {
 	X(6, endpoint_destroy, ENDPOINT, NONE, NONE)  \
 	X(7, route_set_default, ENDPOINT, NONE, NONE) \
 	X(8, route_clear_default, NONE, NONE, NONE)   \
-	X(9, kan_prefix, NONE, NONE, NONE)
+	X(9, kan_prefix, NONE, NONE, NONE)            \
+	X(10, irq_attach, VALUE, ENDPOINT, NONE)      \
+	X(11, irq_ack, IRQ, NONE, NONE)               \
+	X(12, irq_detach, IRQ, NONE, NONE)
 
 enum pk_kcall_nr {
 #define PK__KCALL_ENUM(num, name, a0, a1, a2) PK_KC_##name = num,

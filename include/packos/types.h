@@ -16,6 +16,7 @@ typedef uint64_t pk_handle_t;
 typedef pk_handle_t pk_frame_t;	   /* a frame the holder owns */
 typedef pk_handle_t pk_proc_t;	   /* a process (protection domain) */
 typedef pk_handle_t pk_endpoint_t; /* a KAN address bound to a process */
+typedef pk_handle_t pk_irq_t;	   /* an interrupt line attached to one of its endpoints */
 
 /* Bits 63..60 kind, 59..32 generation, 31..0 index. Kind 0 is never issued, so the handle
  * 0 (and any zeroed memory) is always invalid. */
@@ -50,6 +51,8 @@ enum pk_handle_kind {
 enum pk_right {
 	/* May send with any source address and may hold the default route. */
 	PK_RIGHT_ROUTER = 1u << 0,
+	/* May attach interrupt lines: a device driver. */
+	PK_RIGHT_DRIVER = 1u << 1,
 };
 
 #endif

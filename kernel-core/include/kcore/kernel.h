@@ -26,6 +26,7 @@ struct kernel_config {
 	uint32_t endpoints_per_proc; /* endpoints one process may hold */
 	uint32_t default_quota; /* frames a process may own at once, unless created with its own */
 	uint32_t queue_limit;	/* packets queued at one endpoint */
+	uint32_t irq_lines;	/* interrupt lines, numbered from 0; may be 0 */
 	uint64_t hash_seed;	/* keys the address hash; pass boot-time randomness */
 	uint8_t kan_prefix[PK_KAN_PREFIX_SIZE];
 };
@@ -43,6 +44,10 @@ struct kernel_stats {
 	uint64_t faults;	       /* processes faulted */
 	uint64_t packets_sent;
 	uint64_t packets_received;
+	uint32_t irq_lines_attached;
+	uint64_t irq_raised;	/* raises the port reported */
+	uint64_t irq_delivered; /* interrupt packets queued */
+	uint64_t irq_spurious;	/* raises with nobody attached, or an endpoint gone */
 };
 
 struct kernel_proc_info {
@@ -84,6 +89,14 @@ int kernel_proc_create(struct kernel *k, uint32_t rights, uint32_t quota, pk_pro
  * every packet queued at those endpoints. Packets it sent that are queued elsewhere stay
  * there. Returns 0, or -PK_EBADHANDLE. */
 int kernel_proc_destroy(struct kernel *k, pk_proc_t proc);
+
+/* The port's interrupt entry: the hardware raised `line`. O(1). Returns 0 (an interrupt
+ * packet is queued and the line masked), -PK_EBUSY (the line is masked: the raise is held
+ * back and delivered when the driver acknowledges), -PK_ENOMEM or -PK_ENOBUFS (held back:
+ * no free frame, or the driver's queue is full; delivered at the next raise or ack),
+ * -PK_EHOSTUNREACH (nobody has attached the line, or its endpoint is gone; dropped), or
+ * -PK_EINVAL (no such line). */
+int kernel_irq_raise(struct kernel *k, uint32_t line);
 
 int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_info *ret_info);
 
