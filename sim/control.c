@@ -260,6 +260,10 @@ static void cmd_counters(struct daemon *d, struct ctl_out *o)
 	ctl_num(o, "packets_sent", st.packets_sent);
 	ctl_num(o, "packets_received", st.packets_received);
 	ctl_num(o, "faults", st.faults);
+	ctl_num(o, "irq_lines_attached", st.irq_lines_attached);
+	ctl_num(o, "irq_raised", st.irq_raised);
+	ctl_num(o, "irq_delivered", st.irq_delivered);
+	ctl_num(o, "irq_spurious", st.irq_spurious);
 	ctl_object(o, "calls");
 	for (unsigned nr = 1; nr < PK_KC_END; nr++)
 		ctl_num(o, kernel_call_name(nr), st.calls[nr]);

@@ -23,10 +23,10 @@
 #define RESERVED_IID_FIRST 0xfdffffffffffff80ull
 #define QUOTA_MAX	   0x7fffffffu
 
-const char manifest_default_text[] =
-	"# The PackOS boot manifest packosd uses when given none.\n"
-	"# NAME  PROGRAM  [address=ADDR]... [rights=router|none] [quota=FRAMES] [-- ARG...]\n"
-	"echo\tkan-echo\taddress=::7\n";
+const char manifest_default_text[] = "# The PackOS boot manifest packosd uses when given none.\n"
+				     "# NAME  PROGRAM  [address=ADDR]... "
+				     "[rights=router,driver|none] [quota=FRAMES] [-- ARG...]\n"
+				     "echo\tkan-echo\taddress=::7\n";
 
 static void set_error(char *err, size_t errlen, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -175,10 +175,13 @@ static int parse_rights(const char *word, const char *value, struct manifest_ent
 		}
 		if (length == 6 && memcmp(item, "router", 6) == 0) {
 			rights |= PK_RIGHT_ROUTER;
+		} else if (length == 6 && memcmp(item, "driver", 6) == 0) {
+			rights |= PK_RIGHT_DRIVER;
 		} else if (length == 4 && memcmp(item, "none", 4) == 0) {
 			/* Says "no rights" explicitly; adds nothing. */
 		} else {
-			set_error(err, errlen, "unknown right '%s' in '%s' (rights: router, none)",
+			set_error(err, errlen,
+				  "unknown right '%s' in '%s' (rights: router, driver, none)",
 				  show_bytes(item, length, &item_shown), show(word, &shown));
 			return -1;
 		}

@@ -250,9 +250,10 @@ static void test_manifest_rights_and_quotas(void **state)
 		 "c p rights=none,router quota=1\n"
 		 "d p quota=2147483647\n"
 		 "e p quota=0\n"
-		 "f p quota=0004096 rights=router,router\n",
+		 "f p quota=0004096 rights=router,router\n"
+		 "g p rights=driver,router\n",
 		 &m);
-	assert_int_equal(m.count, 6);
+	assert_int_equal(m.count, 7);
 	assert_int_equal(m.entries[0].rights, PK_RIGHT_ROUTER);
 	assert_int_equal(m.entries[1].rights, 0);
 	assert_int_equal(m.entries[2].rights, PK_RIGHT_ROUTER);
@@ -261,6 +262,7 @@ static void test_manifest_rights_and_quotas(void **state)
 	assert_int_equal(m.entries[4].quota, 0);
 	assert_int_equal(m.entries[5].quota, 4096);
 	assert_int_equal(m.entries[5].rights, PK_RIGHT_ROUTER);
+	assert_int_equal(m.entries[6].rights, PK_RIGHT_DRIVER | PK_RIGHT_ROUTER);
 	manifest_free(&m);
 }
 
