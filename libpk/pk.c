@@ -175,55 +175,71 @@ static int take_frames(struct pk_kresult *r, unsigned count, struct pk_frame *fr
 	return err != 0 ? err : (int)r[0].status;
 }
 
-int pk_frame_alloc_burst(struct pk_frame *frames, unsigned count)
+/* A burst's calls and answers. */
+struct burst {
+	struct backend_call calls[PK_BURST_MAX];
+	struct pk_kresult results[PK_BURST_MAX];
+};
+
+/* Makes `count` calls `nr` with zero arguments, each linked to the one before if
+ * `linked`; the caller fills in the arguments. */
+static int burst_prepare(struct burst *b, unsigned nr, unsigned count, int linked)
 {
 	if (count == 0 || count > PK_BURST_MAX)
 		return -PK_EINVAL;
-	struct backend_call calls[PK_BURST_MAX];
-	struct pk_kresult r[PK_BURST_MAX];
 	for (unsigned i = 0; i < count; i++) {
-		calls[i] = plain_call(PK_KC_frame_alloc, 0, 0);
-		calls[i].linked = i > 0; /* the pool ran short: the rest would fail too */
+		b->calls[i] = plain_call(nr, 0, 0);
+		b->calls[i].linked = linked && i > 0;
 	}
-	backend_call_batch(calls, r, count);
-	return take_frames(r, count, frames, NULL);
+	return 0;
+}
+
+int pk_frame_alloc_burst(struct pk_frame *frames, unsigned count)
+{
+	struct burst b;
+	/* Linked: once the pool runs short, the rest would fail too. */
+	int err = burst_prepare(&b, PK_KC_frame_alloc, count, 1);
+	if (err < 0)
+		return err;
+	backend_call_batch(b.calls, b.results, count);
+	return take_frames(b.results, count, frames, NULL);
 }
 
 int pk_frame_free_burst(struct pk_frame *frames, unsigned count)
 {
-	if (count == 0 || count > PK_BURST_MAX)
-		return -PK_EINVAL;
-	struct backend_call calls[PK_BURST_MAX];
-	struct pk_kresult r[PK_BURST_MAX];
+	struct burst b;
+	int err = burst_prepare(&b, PK_KC_frame_free, count, 0);
+	if (err < 0)
+		return err;
 	for (unsigned i = 0; i < count; i++) {
 		backend_frame_unmap(frames[i].handle, frames[i].data);
-		calls[i] = plain_call(PK_KC_frame_free, frames[i].handle, 0);
+		b.calls[i].call.arg[0] = frames[i].handle;
 		frames[i] = (struct pk_frame){0};
 	}
-	backend_call_batch(calls, r, count);
+	backend_call_batch(b.calls, b.results, count);
 	for (unsigned i = 0; i < count; i++)
-		if (r[i].status < 0)
-			return (int)r[i].status;
+		if (b.results[i].status < 0)
+			return (int)b.results[i].status;
 	return 0;
 }
 
 int pk_send_burst(struct pk_frame *frames, const uint32_t *lengths, unsigned count)
 {
-	if (count == 0 || count > PK_BURST_MAX)
-		return -PK_EINVAL;
-	struct backend_call calls[PK_BURST_MAX];
-	struct pk_kresult r[PK_BURST_MAX];
+	struct burst b;
+	int err = burst_prepare(&b, PK_KC_send, count, 1);
+	if (err < 0)
+		return err;
 	for (unsigned i = 0; i < count; i++) {
 		backend_frame_unmap(frames[i].handle, frames[i].data);
 		frames[i].data = NULL;
-		calls[i] = plain_call(PK_KC_send, frames[i].handle, lengths[i]);
-		calls[i].linked = i > 0;
+		b.calls[i].call.arg[0] = frames[i].handle;
+		b.calls[i].call.arg[1] = lengths[i];
 	}
-	backend_call_batch(calls, r, count);
+	backend_call_batch(b.calls, b.results, count);
 	unsigned sent = 0;
-	int err = 0;
+	err = 0;
 	for (unsigned i = 0; i < count; i++) {
-		int e = finish_send(&frames[i], &r[i]);
+		int e = finish_send(&frames[i], &b.results[i]);
 		if (e == 0)
 			sent++;
 		else if (err == 0)
@@ -235,17 +251,16 @@ int pk_send_burst(struct pk_frame *frames, const uint32_t *lengths, unsigned cou
 int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
 		  uint32_t timeout_ms)
 {
-	if (max == 0 || max > PK_BURST_MAX)
-		return -PK_EINVAL;
-	struct backend_call calls[PK_BURST_MAX];
-	struct pk_kresult r[PK_BURST_MAX];
-	calls[0] = recv_call(endpoint, timeout_ms);
-	for (unsigned i = 1; i < max; i++) {
-		calls[i] = recv_call(endpoint, 0);
-		calls[i].linked = 1; /* the queue ran dry: the rest would find it empty too */
-	}
-	backend_call_batch(calls, r, max);
-	return take_frames(r, max, frames, lengths);
+	struct burst b;
+	/* Linked: once the queue runs dry, the rest would find it empty too. */
+	int err = burst_prepare(&b, PK_KC_recv, max, 1);
+	if (err < 0)
+		return err;
+	b.calls[0] = recv_call(endpoint, timeout_ms);
+	for (unsigned i = 1; i < max; i++)
+		b.calls[i].call.arg[0] = endpoint;
+	backend_call_batch(b.calls, b.results, max);
+	return take_frames(b.results, max, frames, lengths);
 }
 
 int pk_endpoint_create(uint64_t iid, pk_endpoint_t *ret_endpoint,
