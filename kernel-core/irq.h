@@ -15,16 +15,16 @@
 #include "kbase.h"
 
 struct irq_line {
-	uint32_t gen;	      /* bumped at every detach, so old handles fail */
+	uint32_t gen; /* bumped at every detach, so old handles fail */
 	uint8_t attached;
-	uint8_t masked;	      /* a packet went out and is not acknowledged yet */
-	uint32_t proc;	      /* the holder, while attached */
-	uint32_t proc_next;   /* the holder's list of lines */
+	uint8_t masked;	    /* a packet went out and is not acknowledged yet */
+	uint32_t proc;	    /* the holder, while attached */
+	uint32_t proc_next; /* the holder's list of lines */
 	uint32_t proc_prev;
-	uint32_t endpoint;    /* where its packets go, and that endpoint's generation */
+	uint32_t endpoint; /* where its packets go, and that endpoint's generation */
 	uint32_t endpoint_gen;
-	uint32_t held_back;   /* raises not delivered yet */
-	uint64_t sequence;    /* packets sent since attached */
+	uint32_t held_back; /* raises not delivered yet */
+	uint64_t sequence;  /* packets sent since attached */
 };
 
 struct irq_table {

@@ -27,11 +27,11 @@ enum pk_kmsg_type {
 struct pk_kmsg_irq {
 	uint8_t type; /* PK_KMSG_IRQ */
 	uint8_t reserved[3];
-	uint8_t line[4];      /* the interrupt line */
-	uint8_t raised[4];    /* raises this packet stands for: 1, or more when folded */
+	uint8_t line[4];   /* the interrupt line */
+	uint8_t raised[4]; /* raises this packet stands for: 1, or more when folded */
 	uint8_t reserved2[4];
-	uint8_t sequence[8];  /* interrupt packets sent for this attachment, this one included */
-	uint8_t irq[8];	      /* the attachment's handle, for irq_ack */
+	uint8_t sequence[8]; /* interrupt packets sent for this attachment, this one included */
+	uint8_t irq[8];	     /* the attachment's handle, for irq_ack */
 };
 
 _Static_assert(sizeof(struct pk_kmsg_irq) == 32, "an interrupt message is 32 bytes");

@@ -145,12 +145,12 @@ static void test_irq_attach_needs_the_driver_right_a_real_line_and_a_free_one(vo
 	assert_int_equal(fake_port_call(fp, plain, PK_KC_irq_attach, LINE, e, 0, NULL), -PK_EPERM);
 
 	struct driver d = attach_driver(fp, DRIVER_IID, LINE);
-	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_irq_attach, fp->cfg.irq_lines,
-					d.endpoint, 0, NULL),
+	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_irq_attach, fp->cfg.irq_lines, d.endpoint,
+					0, NULL),
 			 -PK_EINVAL);
-	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_irq_attach, UINT64_MAX, d.endpoint, 0,
-					NULL),
-			 -PK_EINVAL);
+	assert_int_equal(
+		fake_port_call(fp, d.proc, PK_KC_irq_attach, UINT64_MAX, d.endpoint, 0, NULL),
+		-PK_EINVAL);
 	/* Taken, by itself or by another driver. */
 	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_irq_attach, LINE, d.endpoint, 0, NULL),
 			 -PK_EBUSY);
@@ -159,8 +159,8 @@ static void test_irq_attach_needs_the_driver_right_a_real_line_and_a_free_one(vo
 	assert_int_equal(fake_port_call(fp, other, PK_KC_irq_attach, LINE, other_ep, 0, NULL),
 			 -PK_EBUSY);
 	/* One driver may hold several lines on one endpoint. */
-	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_irq_attach, LINE + 1, d.endpoint, 0, NULL),
-			 0);
+	assert_int_equal(
+		fake_port_call(fp, d.proc, PK_KC_irq_attach, LINE + 1, d.endpoint, 0, NULL), 0);
 	assert_int_equal(fp->faults, 0);
 	fake_port_assert_audit(fp);
 }
@@ -294,8 +294,8 @@ static void test_irq_lines_are_released_when_the_driver_dies(void **state)
 {
 	struct fake_port *fp = *state;
 	struct driver d = attach_driver(fp, DRIVER_IID, LINE);
-	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_irq_attach, LINE + 1, d.endpoint, 0, NULL),
-			 0);
+	assert_int_equal(
+		fake_port_call(fp, d.proc, PK_KC_irq_attach, LINE + 1, d.endpoint, 0, NULL), 0);
 	assert_int_equal(kernel_irq_raise(fp->k, LINE), 0); /* a packet queued, then death */
 	assert_int_equal(kernel_proc_destroy(fp->k, d.proc), 0);
 	fake_port_assert_audit(fp);
@@ -333,9 +333,8 @@ static void test_irq_no_program_can_send_as_the_kernel(void **state)
 	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_frame_free, f, 0, 0, NULL), 0);
 	/* Nor bind the kernel's address: interface ID 0 means "choose one". */
 	struct pk_kresult r;
-	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_endpoint_create, PK_KAN_KERNEL_IID, 0, 0,
-					&r),
-			 0);
+	assert_int_equal(
+		fake_port_call(fp, d.proc, PK_KC_endpoint_create, PK_KAN_KERNEL_IID, 0, 0, &r), 0);
 	assert_int_not_equal(r.ret[1], PK_KAN_KERNEL_IID);
 }
 
