@@ -108,9 +108,12 @@ uint32_t build_icmp(struct builder *b, uint8_t type, uint8_t code, uint32_t para
 	return offset;
 }
 
-void test_stack_init(struct test_stack *t, uint32_t mtu, unsigned slots, uint32_t errors_burst)
+void test_stack_init(struct test_stack *t, uint32_t mtu, unsigned slots, uint32_t errors_rate,
+		     uint32_t errors_burst)
 {
 	memset(t, 0, sizeof *t);
+	memset(t->guard_before, TEST_GUARD_BYTE, TEST_GUARD);
+	memset(t->guard_after, TEST_GUARD_BYTE, TEST_GUARD);
 	pk_iface_init(&t->iface, mtu);
 	pk_iface_add_address(&t->iface, address_us);
 	struct pk_stack_config config = {
@@ -120,9 +123,17 @@ void test_stack_init(struct test_stack *t, uint32_t mtu, unsigned slots, uint32_
 		.reasm_buffer_size = sizeof t->buffers[0],
 		.pmtu_entries = t->pmtu,
 		.pmtu_entry_count = 4,
-		.errors_per_second = 10,
+		.errors_per_second = errors_rate,
 		.errors_burst = errors_burst,
 		.identification_seed = 7,
 	};
 	pk_stack_init(&t->stack, &t->iface, &config, 0);
+}
+
+bool test_stack_guards_intact(const struct test_stack *t)
+{
+	for (unsigned i = 0; i < TEST_GUARD; i++)
+		if (t->guard_before[i] != TEST_GUARD_BYTE || t->guard_after[i] != TEST_GUARD_BYTE)
+			return false;
+	return true;
 }

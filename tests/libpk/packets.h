@@ -3,6 +3,7 @@
 #ifndef TESTS_LIBPK_PACKETS_H
 #define TESTS_LIBPK_PACKETS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <pk/net/stack.h>
@@ -42,15 +43,23 @@ uint32_t build_icmp(struct builder *b, uint8_t type, uint8_t code, uint32_t para
 /* The ICMPv6 checksum of the message at `offset` as it should be. */
 uint16_t icmp_checksum(const uint8_t *packet, uint32_t offset, uint32_t length);
 
-/* A stack for tests: one interface with address_us, `slots` reassembly slots of 64 KiB,
- * four path MTU entries, an error budget of `errors_burst` at once. */
+/* A stack for tests: one interface with address_us, `slots` (up to 4) reassembly slots of
+ * 64 KiB between two guard zones, four path MTU entries, ICMPv6 errors at `errors_rate`
+ * a second in bursts of `errors_burst`. */
+#define TEST_GUARD	65536u
+#define TEST_GUARD_BYTE 0x5a
 struct test_stack {
 	struct pk_iface iface;
 	struct pk_stack stack;
 	struct pk_reasm_slot slots[4];
+	uint8_t guard_before[TEST_GUARD];
 	uint8_t buffers[4][PK_REASM_HEADROOM + PK_IPV6_MAX_PAYLOAD + 1];
+	uint8_t guard_after[TEST_GUARD];
 	struct pk_pmtu_entry pmtu[4];
 };
-void test_stack_init(struct test_stack *t, uint32_t mtu, unsigned slots, uint32_t errors_burst);
+void test_stack_init(struct test_stack *t, uint32_t mtu, unsigned slots, uint32_t errors_rate,
+		     uint32_t errors_burst);
+/* Whether the guard zones are as test_stack_init left them. */
+bool test_stack_guards_intact(const struct test_stack *t);
 
 #endif

@@ -15,7 +15,7 @@
 #include "packets.h"
 
 #define SECOND 1000000000ull
-enum { GUARD = 256, GUARD_BYTE = 0x5a, SEEDS = 8, SLOTS = 3 };
+enum { GUARD = 256, SEEDS = 8, SLOTS = 3 };
 
 /* Buffers the stack may write, each between two guard zones. */
 struct guarded_frame {
@@ -25,13 +25,7 @@ struct guarded_frame {
 };
 
 struct world {
-	struct pk_iface iface;
-	struct pk_stack stack;
-	struct pk_reasm_slot slots[SLOTS];
-	struct pk_pmtu_entry pmtu[2];
-	uint8_t before[GUARD];
-	uint8_t buffers[SLOTS][PK_REASM_HEADROOM + 9000];
-	uint8_t after[GUARD];
+	struct test_stack t;
 	struct guarded_frame in, out;
 	uint8_t seed[SEEDS][PK_FRAME_SIZE];
 	uint32_t seed_length[SEEDS];
@@ -62,13 +56,12 @@ static uint64_t env_or(const char *name, uint64_t fallback)
 static void assert_guard(const uint8_t *guard)
 {
 	for (unsigned i = 0; i < GUARD; i++)
-		assert_int_equal(guard[i], GUARD_BYTE);
+		assert_int_equal(guard[i], TEST_GUARD_BYTE);
 }
 
 static void assert_guards(const struct world *w)
 {
-	assert_guard(w->before);
-	assert_guard(w->after);
+	assert_true(test_stack_guards_intact(&w->t));
 	assert_guard(w->in.before);
 	assert_guard(w->in.after);
 	assert_guard(w->out.before);
@@ -117,23 +110,9 @@ static uint32_t make_seed(struct world *w, unsigned index)
 static void setup_world(struct world *w)
 {
 	memset(w, 0, sizeof *w);
-	memset(w->before, GUARD_BYTE, GUARD);
-	memset(w->after, GUARD_BYTE, GUARD);
-	memset(&w->in, GUARD_BYTE, sizeof w->in);
-	memset(&w->out, GUARD_BYTE, sizeof w->out);
-	pk_iface_init(&w->iface, PK_FRAME_SIZE);
-	pk_iface_add_address(&w->iface, address_us);
-	struct pk_stack_config config = {
-		.reasm_slots = w->slots,
-		.reasm_slot_count = SLOTS,
-		.reasm_buffers = &w->buffers[0][0],
-		.reasm_buffer_size = sizeof w->buffers[0],
-		.pmtu_entries = w->pmtu,
-		.pmtu_entry_count = 2,
-		.errors_per_second = 1000,
-		.errors_burst = 100,
-	};
-	pk_stack_init(&w->stack, &w->iface, &config, 0);
+	memset(&w->in, TEST_GUARD_BYTE, sizeof w->in);
+	memset(&w->out, TEST_GUARD_BYTE, sizeof w->out);
+	test_stack_init(&w->t, PK_FRAME_SIZE, SLOTS, 1000, 100);
 	for (unsigned i = 0; i < SEEDS; i++)
 		w->seed_length[i] = make_seed(w, i);
 }
@@ -199,14 +178,14 @@ static void check_result(struct world *w, enum pk_stack_action action,
 		assert_true(r->fragment_count >= 1);
 		for (unsigned i = 0; i < r->fragment_count; i++) {
 			uint32_t length;
-			assert_int_equal(pk_stack_fragment(&w->stack, r, i, w->out.bytes, &length),
-					 0);
+			assert_int_equal(
+				pk_stack_fragment(&w->t.stack, r, i, w->out.bytes, &length), 0);
 			assert_true(length <= r->mtu);
 		}
 		break;
 	case PK_STACK_DELIVER:
 		assert_true(inside(r->packet, r->length, w->in.bytes, PK_FRAME_SIZE) ||
-			    inside(r->packet, r->length, &w->buffers[0][0], sizeof w->buffers));
+			    inside(r->packet, r->length, &w->t.buffers[0][0], sizeof w->t.buffers));
 		assert_true(r->upper_offset <= r->length);
 		break;
 	case PK_STACK_DROPPED:
@@ -239,30 +218,30 @@ static void test_fuzz_mutated_packets_never_escape_the_buffers(void **state)
 			length = mutate(w->in.bytes, length);
 		now += below(4) == 0 ? below(70) * SECOND : below(1000);
 
-		uint64_t received = w->iface.counters.received;
+		uint64_t received = w->t.iface.counters.received;
 		struct pk_stack_result r;
 		enum pk_stack_action action =
-			pk_stack_input(&w->stack, w->in.bytes, length, now, &r);
+			pk_stack_input(&w->t.stack, w->in.bytes, length, now, &r);
 		if (r.drop == 0 && action == PK_STACK_DROPPED)
 			fail_msg("step %llu (seed %llu): dropped without a reason",
 				 (unsigned long long)step, (unsigned long long)seed);
 		check_result(w, action, &r);
-		assert_int_equal(w->iface.counters.received, received + 1);
+		assert_int_equal(w->t.iface.counters.received, received + 1);
 		sent += action == PK_STACK_SEND || action == PK_STACK_SEND_FRAGMENTS;
 		delivered += action == PK_STACK_DELIVER;
 		dropped += action == PK_STACK_DROPPED;
 		held += action == PK_STACK_HELD;
 
 		if (below(16) == 0)
-			while (pk_stack_poll(&w->stack, w->in.bytes, now, &r) != PK_STACK_IDLE)
+			while (pk_stack_poll(&w->t.stack, w->in.bytes, now, &r) != PK_STACK_IDLE)
 				assert_true(r.action == PK_STACK_SEND ||
 					    r.action == PK_STACK_DROPPED);
-		assert_true(pk_reasm_busy(&w->stack.reasm) <= SLOTS);
+		assert_true(pk_reasm_busy(&w->t.stack.reasm) <= SLOTS);
 		assert_guards(w);
 	}
 	/* A run that only ever dropped would prove little. */
 	assert_true(sent > 0 && delivered > 0 && dropped > 0 && held > 0);
-	assert_true(w->iface.counters.reassembled > 0);
+	assert_true(w->t.iface.counters.reassembled > 0);
 	free(w);
 }
 
@@ -270,8 +249,8 @@ static void test_fuzz_random_bytes_through_the_parsers(void **state)
 {
 	(void)state;
 	static struct guarded_frame in, out;
-	memset(&in, GUARD_BYTE, sizeof in);
-	memset(&out, GUARD_BYTE, sizeof out);
+	memset(&in, TEST_GUARD_BYTE, sizeof in);
+	memset(&out, TEST_GUARD_BYTE, sizeof out);
 	rng_state = env_or("PACKOS_FUZZ_SEED", 0x5eed) ^ 0xabcdef;
 	uint64_t steps = env_or("PACKOS_FUZZ_STEPS", 20000);
 	for (uint64_t step = 0; step < steps; step++) {

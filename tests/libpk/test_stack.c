@@ -18,13 +18,14 @@ static int setup(void **state)
 {
 	struct test_stack *t = malloc(sizeof *t);
 	assert_non_null(t);
-	test_stack_init(t, PK_FRAME_SIZE, 4, 10);
+	test_stack_init(t, PK_FRAME_SIZE, 4, 10, 10);
 	*state = t;
 	return 0;
 }
 
 static int teardown(void **state)
 {
+	assert_true(test_stack_guards_intact(*state));
 	free(*state);
 	return 0;
 }
@@ -215,7 +216,7 @@ static void test_stack_answers_a_fragmented_echo_with_fragments(void **state)
 	/* The peer's stack puts the reply back together. */
 	struct test_stack *peer = malloc(sizeof *peer);
 	assert_non_null(peer);
-	test_stack_init(peer, PK_FRAME_SIZE, 4, 10);
+	test_stack_init(peer, PK_FRAME_SIZE, 4, 10, 10);
 	pk_iface_add_address(&peer->iface, address_peer);
 	struct pk_stack_result pr;
 	uint8_t out[PK_FRAME_SIZE];
