@@ -31,18 +31,6 @@ int irq_resolve(const struct irq_table *table, pk_handle_t handle, uint32_t *ret
 	return 0;
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
 /* Writes the interrupt packet for `line` into `bytes` (a zeroed frame); returns its length. */
 static uint32_t irq_write_packet(const struct kernel *k, uint32_t line, uint8_t *bytes)
 {
@@ -53,15 +41,16 @@ static uint32_t irq_write_packet(const struct kernel *k, uint32_t line, uint8_t 
 	h->payload_length[1] = sizeof *m;
 	h->next_header = PK_KMSG_NEXT_HEADER;
 	h->hop_limit = PK_KMSG_HOP_LIMIT;
-	put_be64(h->source, k->kan.prefix);
-	put_be64(h->source + PK_KAN_PREFIX_SIZE, PK_KAN_KERNEL_IID);
-	put_be64(h->destination, k->kan.prefix);
-	put_be64(h->destination + PK_KAN_PREFIX_SIZE, k->endpoints.endpoints[l->endpoint].iid);
+	kbytes_put_be64(h->source, k->kan.prefix);
+	kbytes_put_be64(h->source + PK_KAN_PREFIX_SIZE, PK_KAN_KERNEL_IID);
+	kbytes_put_be64(h->destination, k->kan.prefix);
+	kbytes_put_be64(h->destination + PK_KAN_PREFIX_SIZE,
+			k->endpoints.endpoints[l->endpoint].iid);
 	m->type = PK_KMSG_IRQ;
-	put_be32(m->line, line);
-	put_be32(m->raised, l->held_back);
-	put_be64(m->sequence, l->sequence);
-	put_be64(m->irq, irq_handle(&k->irqs, line));
+	kbytes_put_be32(m->line, line);
+	kbytes_put_be32(m->raised, l->held_back);
+	kbytes_put_be64(m->sequence, l->sequence);
+	kbytes_put_be64(m->irq, irq_handle(&k->irqs, line));
 	return PK_IPV6_HEADER_SIZE + sizeof *m;
 }
 

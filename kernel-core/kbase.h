@@ -41,6 +41,23 @@ static inline uint64_t kbytes_be64(const uint8_t bytes[8])
 	return raw;
 }
 
+/* The other way: `value` written as big-endian bytes, as the wire wants it. */
+static inline void kbytes_put_be64(uint8_t bytes[8], uint64_t value)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	value = __builtin_bswap64(value);
+#endif
+	__builtin_memcpy(bytes, &value, sizeof value);
+}
+
+static inline void kbytes_put_be32(uint8_t bytes[4], uint32_t value)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	value = __builtin_bswap32(value);
+#endif
+	__builtin_memcpy(bytes, &value, sizeof value);
+}
+
 /* Reports a broken kernel invariant to the port, which never returns. */
 _Noreturn void kernel_panic(const struct kernel *k, const char *why);
 

@@ -85,9 +85,9 @@ int kernel_call(struct kernel *k, pk_proc_t caller, const struct pk_kcall *call,
  * Returns 0, or -PK_ENOSPC when the process table is full. */
 int kernel_proc_create(struct kernel *k, uint32_t rights, uint32_t quota, pk_proc_t *ret_proc);
 
-/* Destroys `proc` and reclaims at once every frame it owns, every endpoint it holds and
- * every packet queued at those endpoints. Packets it sent that are queued elsewhere stay
- * there. Returns 0, or -PK_EBADHANDLE. */
+/* Destroys `proc` and reclaims at once every frame it owns, every endpoint it holds,
+ * every interrupt line it attached and every packet queued at those endpoints. Packets it sent that
+ * are queued elsewhere stay there. Returns 0, or -PK_EBADHANDLE. */
 int kernel_proc_destroy(struct kernel *k, pk_proc_t proc);
 
 /* The port's interrupt entry: the hardware raised `line`. O(1). Returns 0 (an interrupt
