@@ -743,17 +743,27 @@ struct rtt_row {
 	uint64_t counted_rounds;
 };
 
-static void pipe_rtt(int cpu_client, int cpu_server, struct samples *out)
+/* Forks the far side of a Linux baseline, pinned to `cpu` and killed if the driver dies;
+ * returns 0 in the child, as fork does. */
+static pid_t fork_pinned(int cpu)
 {
-	int to[2], from[2];
-	if (pipe2(to, O_CLOEXEC) < 0 || pipe2(from, O_CLOEXEC) < 0)
-		fail("pipe: %s", strerror(errno));
 	pid_t child = fork();
 	if (child < 0)
 		fail("fork: %s", strerror(errno));
 	if (child == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		pin(0, cpu_server);
+		pin(0, cpu);
+	}
+	return child;
+}
+
+static void pipe_rtt(int cpu_client, int cpu_server, struct samples *out)
+{
+	int to[2], from[2];
+	if (pipe2(to, O_CLOEXEC) < 0 || pipe2(from, O_CLOEXEC) < 0)
+		fail("pipe: %s", strerror(errno));
+	pid_t child = fork_pinned(cpu_server);
+	if (child == 0) {
 		close(to[1]);
 		close(from[0]);
 		uint8_t byte;
@@ -837,12 +847,8 @@ static void futex_rtt(int cpu_client, int cpu_server, bool spin, struct samples 
 	if (f == MAP_FAILED)
 		fail("mmap: %s", strerror(errno));
 	memset(f, 0, sizeof *f);
-	pid_t child = fork();
-	if (child < 0)
-		fail("fork: %s", strerror(errno));
+	pid_t child = fork_pinned(cpu_server);
 	if (child == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		pin(0, cpu_server);
 		for (uint32_t seq = 1;; seq++) {
 			if (futex_wait_for(&f->ping, &f->ping_sleeping, seq, spin) == FUTEX_STOP)
 				_exit(0);
@@ -980,12 +986,8 @@ static double socketpair_mbps(int cpu_writer, int cpu_reader, size_t size,
 		fail("out of memory");
 	for (size_t i = 0; i < size; i++)
 		buffer[i] = (uint8_t)(i * 131 + 7);
-	pid_t child = fork();
-	if (child < 0)
-		fail("fork: %s", strerror(errno));
+	pid_t child = fork_pinned(cpu_reader);
 	if (child == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		pin(0, cpu_reader);
 		close(sv[0]);
 		const unsigned long phase[2] = {warmup_messages, messages};
 		for (int i = 0; i < 2; i++) {
