@@ -128,6 +128,21 @@ int frame_is_free(const struct kernel *k, uint32_t index)
 	}
 }
 
+int frame_resolve_owned(const struct kernel *k, uint32_t proc, uint64_t handle, uint64_t *ret_index)
+{
+	uint32_t index = PK_HANDLE_INDEX(handle);
+	if (PK_HANDLE_KIND(handle) != PK_HANDLE_FRAME || index >= k->frames.count)
+		return -PK_EBADHANDLE;
+	const struct frame *f = &k->frames.frames[index];
+	if (f->gen != PK_HANDLE_GEN(handle))
+		return -PK_EBADHANDLE;
+	if (f->state != FRAME_OWNED || f->holder != proc ||
+	    f->holder_gen != k->procs.procs[proc].gen)
+		return -PK_ENOTOWNER;
+	*ret_index = index;
+	return 0;
+}
+
 int frame_alloc(struct kernel *k, uint32_t proc, uint32_t *ret_index)
 {
 	struct frame_pool *pool = &k->frames;

@@ -78,6 +78,11 @@ void frame_set_holder(struct frame_pool *pool, uint32_t index, enum frame_state 
  * because that holder is gone. This is how a process or endpoint is torn down in O(1). */
 int frame_is_free(const struct kernel *k, uint32_t index);
 
+/* The pool index of frame `handle` if process `proc` owns it now: 0, -PK_EBADHANDLE (not
+ * a current frame handle) or -PK_ENOTOWNER. */
+int frame_resolve_owned(const struct kernel *k, uint32_t proc, uint64_t handle,
+			uint64_t *ret_index);
+
 /* Kernel calls: allocate a zeroed frame for `proc`, free one it owns. */
 int frame_alloc(struct kernel *k, uint32_t proc, uint32_t *ret_index);
 void frame_free(struct kernel *k, uint32_t proc, uint32_t index);

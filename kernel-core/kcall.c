@@ -146,22 +146,6 @@ static int kcall_faults(int error)
 	return error < 0 && error > -PK_ERROR_END && faults[-error];
 }
 
-static int kcall_resolve_frame(const struct kernel *k, uint32_t proc, uint64_t raw,
-			       uint64_t *ret_index)
-{
-	uint32_t index = PK_HANDLE_INDEX(raw);
-	if (PK_HANDLE_KIND(raw) != PK_HANDLE_FRAME || index >= k->frames.count)
-		return -PK_EBADHANDLE;
-	const struct frame *f = &k->frames.frames[index];
-	if (f->gen != PK_HANDLE_GEN(raw))
-		return -PK_EBADHANDLE;
-	if (f->state != FRAME_OWNED || f->holder != proc ||
-	    f->holder_gen != k->procs.procs[proc].gen)
-		return -PK_ENOTOWNER;
-	*ret_index = index;
-	return 0;
-}
-
 static int kcall_resolve_endpoint(const struct kernel *k, uint32_t proc, uint64_t raw,
 				  uint64_t *ret_index)
 {
@@ -198,7 +182,7 @@ static int kcall_resolve_arg(const struct kernel *k, uint32_t proc, enum pk_arg_
 		*ret_value = raw;
 		return 0;
 	case PK_ARG_FRAME:
-		return kcall_resolve_frame(k, proc, raw, ret_value);
+		return frame_resolve_owned(k, proc, raw, ret_value);
 	case PK_ARG_ENDPOINT:
 		return kcall_resolve_endpoint(k, proc, raw, ret_value);
 	case PK_ARG_IRQ:

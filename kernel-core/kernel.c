@@ -144,6 +144,21 @@ int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_
 	return 0;
 }
 
+int kernel_frame_of(const struct kernel *k, pk_proc_t proc, uint64_t frame,
+		    uint32_t *ret_frame_number)
+{
+	uint32_t index;
+	int err = proc_resolve(&k->procs, proc, &index);
+	if (err < 0)
+		return err;
+	uint64_t number;
+	err = frame_resolve_owned(k, index, frame, &number);
+	if (err < 0)
+		return err;
+	*ret_frame_number = (uint32_t)number;
+	return 0;
+}
+
 int kernel_proc_endpoints(const struct kernel *k, pk_proc_t proc,
 			  struct kernel_endpoint_info *ret_info, uint32_t max)
 {

@@ -162,6 +162,40 @@ static void test_frame_handle_changes_with_every_owner(void **state)
 			 -PK_EBADHANDLE);
 }
 
+/* The IOMMU check a port's devices make: only frames the driver owns now, and no faults
+ * (the device, not the driver, asked). */
+static void test_frame_of_names_only_frames_the_process_owns(void **state)
+{
+	struct fake_port *fp = *state;
+	pk_proc_t driver = fake_port_proc(fp, PK_RIGHT_DRIVER);
+	pk_proc_t other = fake_port_proc(fp, 0);
+	pk_frame_t mine = fake_port_frame(fp, driver);
+	pk_frame_t theirs = fake_port_frame(fp, other);
+	uint32_t number = UINT32_MAX;
+
+	assert_int_equal(kernel_frame_of(fp->k, driver, mine, &number), 0);
+	assert_int_equal(number, PK_FRAME_NUMBER(mine));
+	assert_int_equal(kernel_frame_of(fp->k, driver, theirs, &number), -PK_ENOTOWNER);
+	assert_int_equal(kernel_frame_of(fp->k, driver, 0, &number), -PK_EBADHANDLE);
+	assert_int_equal(kernel_frame_of(fp->k, driver, mine ^ (1ull << 40), &number),
+			 -PK_EBADHANDLE);
+	assert_int_equal(kernel_frame_of(fp->k, driver,
+					 PK_HANDLE_MAKE(PK_HANDLE_FRAME, 1, 1u << 30), &number),
+			 -PK_EBADHANDLE);
+
+	/* Freed, the frame is no longer the driver's, even if it comes straight back. */
+	assert_int_equal(fake_port_call(fp, driver, PK_KC_frame_free, mine, 0, 0, NULL), 0);
+	assert_int_equal(kernel_frame_of(fp->k, driver, mine, &number), -PK_EBADHANDLE);
+	pk_frame_t again = fake_port_frame(fp, driver);
+	assert_int_equal(kernel_frame_of(fp->k, driver, mine, &number), -PK_EBADHANDLE);
+	assert_int_equal(kernel_frame_of(fp->k, driver, again, &number), 0);
+
+	/* A process that is gone owns nothing. */
+	assert_int_equal(kernel_proc_destroy(fp->k, driver), 0);
+	assert_int_equal(kernel_frame_of(fp->k, driver, again, &number), -PK_EBADHANDLE);
+	assert_int_equal(fp->faults, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +209,7 @@ int main(void)
 		T(test_frame_alloc_reports_an_empty_pool),
 		T(test_frame_alloc_undone_when_the_port_cannot_map),
 		T(test_frame_handle_changes_with_every_owner),
+		T(test_frame_of_names_only_frames_the_process_owns),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

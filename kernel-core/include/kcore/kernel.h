@@ -100,6 +100,13 @@ int kernel_irq_raise(struct kernel *k, uint32_t line);
 
 int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_info *ret_info);
 
+/* The pool number of `frame` (a frame handle, as a program passes it) if `proc` owns it
+ * now: the IOMMU check of a port's devices, which may touch only frames their driver owns.
+ * Returns 0, -PK_EBADHANDLE (not a current frame handle, or a stale `proc`) or
+ * -PK_ENOTOWNER. O(1). */
+int kernel_frame_of(const struct kernel *k, pk_proc_t proc, uint64_t frame,
+		    uint32_t *ret_frame_number);
+
 /* Describes up to `max` of `proc`'s endpoints in `ret_info`, newest first. Returns how
  * many it holds (which may exceed `max`), or -PK_EBADHANDLE. O(min(max, endpoints held)),
  * and a process holds at most endpoints_per_proc. */
