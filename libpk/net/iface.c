@@ -1,5 +1,5 @@
-/* The interface object of <pk/net/iface.h>: an address list searched linearly, since a
- * process holds a handful of addresses and the search must allocate nothing. */
+/* The interface object of <pk/net/iface.h>: address and group lists searched linearly,
+ * since a process holds a handful of each and the search must allocate nothing. */
 #include <string.h>
 
 #include "pk/net/iface.h"
@@ -13,12 +13,18 @@ void pk_iface_init(struct pk_iface *iface, uint32_t mtu)
 	*iface = (struct pk_iface){.mtu = mtu};
 }
 
-bool pk_iface_has_address(const struct pk_iface *iface, const uint8_t address[PK_IPV6_ADDR_SIZE])
+static bool listed(const uint8_t (*list)[PK_IPV6_ADDR_SIZE], unsigned count,
+		   const uint8_t address[PK_IPV6_ADDR_SIZE])
 {
-	for (unsigned i = 0; i < iface->address_count; i++)
-		if (memcmp(iface->address[i], address, PK_IPV6_ADDR_SIZE) == 0)
+	for (unsigned i = 0; i < count; i++)
+		if (memcmp(list[i], address, PK_IPV6_ADDR_SIZE) == 0)
 			return true;
 	return false;
+}
+
+bool pk_iface_has_address(const struct pk_iface *iface, const uint8_t address[PK_IPV6_ADDR_SIZE])
+{
+	return listed(iface->address, iface->address_count, address);
 }
 
 int pk_iface_add_address(struct pk_iface *iface, const uint8_t address[PK_IPV6_ADDR_SIZE])
@@ -33,10 +39,23 @@ int pk_iface_add_address(struct pk_iface *iface, const uint8_t address[PK_IPV6_A
 	return 0;
 }
 
+int pk_iface_join(struct pk_iface *iface, const uint8_t group[PK_IPV6_ADDR_SIZE])
+{
+	if (!pk_ipv6_is_multicast(group))
+		return -PK_EINVAL;
+	if (listed(iface->group, iface->group_count, group))
+		return 0;
+	if (iface->group_count == PK_IFACE_GROUPS)
+		return -PK_ELIMIT;
+	memcpy(iface->group[iface->group_count++], group, PK_IPV6_ADDR_SIZE);
+	return 0;
+}
+
 bool pk_iface_accepts(const struct pk_iface *iface, const uint8_t destination[PK_IPV6_ADDR_SIZE])
 {
 	return pk_iface_has_address(iface, destination) ||
-	       memcmp(destination, all_nodes, PK_IPV6_ADDR_SIZE) == 0;
+	       memcmp(destination, all_nodes, PK_IPV6_ADDR_SIZE) == 0 ||
+	       listed(iface->group, iface->group_count, destination);
 }
 
 const char *pk_iface_drop_name(enum pk_net_drop reason)

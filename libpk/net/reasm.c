@@ -176,3 +176,12 @@ unsigned pk_reasm_busy(const struct pk_reasm *reasm)
 		busy += reasm->slots[i].busy;
 	return busy;
 }
+
+uint64_t pk_reasm_next_deadline(const struct pk_reasm *reasm)
+{
+	uint64_t next = UINT64_MAX;
+	for (unsigned i = 0; i < reasm->slot_count; i++)
+		if (reasm->slots[i].busy && reasm->slots[i].deadline_ns < next)
+			next = reasm->slots[i].deadline_ns;
+	return next;
+}

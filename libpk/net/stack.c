@@ -69,28 +69,41 @@ static enum pk_stack_action dropped(struct pk_stack *stack, struct pk_stack_resu
 	return finish(ret, PK_STACK_DROPPED);
 }
 
+enum pk_stack_action pk_stack_reject_from(struct pk_stack *stack, uint8_t *frame,
+					  const uint8_t *invoking, uint32_t length,
+					  const uint8_t source[PK_IPV6_ADDR_SIZE],
+					  const struct pk_icmpv6_due *error, uint64_t now_ns,
+					  struct pk_stack_result *ret)
+{
+	*ret = (struct pk_stack_result){0};
+	if (!pk_icmpv6_error_allowed(invoking, length, error->type, error->code, error->parameter))
+		return finish(ret, PK_STACK_DROPPED);
+	if (!pk_ratelimit_take(&stack->errors, now_ns))
+		return dropped(stack, ret, PK_NET_DROP_ERROR_RATE_LIMITED);
+	if (pk_icmpv6_error_build(frame, PK_FRAME_SIZE, invoking, length, source, error->type,
+				  error->code, error->parameter, &ret->length) < 0)
+		return finish(ret, PK_STACK_DROPPED);
+	stack->iface->counters.errors_sent++;
+	ret->packet = frame;
+	return finish(ret, PK_STACK_SEND);
+}
+
 enum pk_stack_action pk_stack_reject(struct pk_stack *stack, uint8_t *frame,
 				     const uint8_t *invoking, uint32_t length, uint8_t type,
 				     uint8_t code, uint32_t parameter, uint64_t now_ns,
 				     struct pk_stack_result *ret)
 {
-	*ret = (struct pk_stack_result){0};
-	if (!pk_icmpv6_error_allowed(invoking, length, type, code, parameter) ||
-	    stack->iface->address_count == 0)
+	if (length < PK_IPV6_HEADER_SIZE || stack->iface->address_count == 0) {
+		*ret = (struct pk_stack_result){0};
 		return finish(ret, PK_STACK_DROPPED);
-	if (!pk_ratelimit_take(&stack->errors, now_ns))
-		return dropped(stack, ret, PK_NET_DROP_ERROR_RATE_LIMITED);
+	}
 	/* Answer from the address the packet was sent to when it is ours (RFC 4443 §2.2). */
 	const uint8_t *destination = ((const struct pk_ipv6_header *)invoking)->destination;
 	const uint8_t *source = pk_iface_has_address(stack->iface, destination)
 					? destination
 					: stack->iface->address[0];
-	if (pk_icmpv6_error_build(frame, PK_FRAME_SIZE, invoking, length, source, type, code,
-				  parameter, &ret->length) < 0)
-		return finish(ret, PK_STACK_DROPPED);
-	stack->iface->counters.errors_sent++;
-	ret->packet = frame;
-	return finish(ret, PK_STACK_SEND);
+	const struct pk_icmpv6_due error = {.type = type, .code = code, .parameter = parameter};
+	return pk_stack_reject_from(stack, frame, invoking, length, source, &error, now_ns, ret);
 }
 
 /* Drops a packet a parser refused, answering it when the parser asked for an error. */
@@ -101,8 +114,10 @@ static enum pk_stack_action refuse(struct pk_stack *stack, uint8_t *frame, const
 {
 	stack->iface->counters.drops[reason]++;
 	if (due->type != 0 && pk_stack_reject(stack, frame, packet, length, due->type, due->code,
-					      due->parameter, now_ns, ret) == PK_STACK_SEND)
+					      due->parameter, now_ns, ret) == PK_STACK_SEND) {
+		ret->drop = reason;
 		return PK_STACK_SEND;
+	}
 	*ret = (struct pk_stack_result){.drop = reason};
 	return finish(ret, PK_STACK_DROPPED);
 }
@@ -251,9 +266,14 @@ enum pk_stack_action pk_stack_poll(struct pk_stack *stack, uint8_t *frame, uint6
 	if (!first.packet)
 		return finish(ret, PK_STACK_DROPPED);
 	/* RFC 8200 §4.5: only a datagram whose first fragment came is reported. */
-	if (pk_stack_reject(stack, frame, first.packet, first.length, PK_ICMPV6_TIME_EXCEEDED,
-			    PK_ICMPV6_TIME_REASSEMBLY, 0, now_ns, ret) == PK_STACK_SEND)
-		return PK_STACK_SEND;
+	enum pk_stack_action action =
+		pk_stack_reject(stack, frame, first.packet, first.length, PK_ICMPV6_TIME_EXCEEDED,
+				PK_ICMPV6_TIME_REASSEMBLY, 0, now_ns, ret);
 	ret->drop = PK_NET_DROP_FRAGMENT_TIMEOUT;
-	return finish(ret, PK_STACK_DROPPED);
+	return action == PK_STACK_SEND ? action : finish(ret, PK_STACK_DROPPED);
+}
+
+uint64_t pk_stack_next_deadline(const struct pk_stack *stack)
+{
+	return pk_reasm_next_deadline(&stack->reasm);
 }

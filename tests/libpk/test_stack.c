@@ -122,6 +122,7 @@ static void test_stack_answers_a_bad_chain_with_a_parameter_problem(void **state
 	assert_int_equal(r.length, 48 + b.length);
 	assert_int_equal(t->iface.counters.drops[PK_NET_DROP_HOP_BY_HOP_NOT_FIRST], 1);
 	assert_int_equal(t->iface.counters.errors_sent, 1);
+	assert_int_equal(r.drop, PK_NET_DROP_HOP_BY_HOP_NOT_FIRST);
 }
 
 static void test_stack_rate_limits_its_errors(void **state)
@@ -329,12 +330,14 @@ static void test_stack_reports_a_reassembly_timeout(void **state)
 		pk_frag_write(original, b.length, 1280, 2, 1, frame, sizeof frame, &length), 0);
 	assert_int_equal(pk_stack_input(&t->stack, frame, length, 0, &r), PK_STACK_HELD);
 	assert_int_equal(pk_stack_poll(&t->stack, frame, 59 * SECOND, &r), PK_STACK_IDLE);
+	assert_int_equal(pk_stack_next_deadline(&t->stack), PK_REASM_TIMEOUT_NS);
 
 	int sent = 0, dropped = 0;
 	enum pk_stack_action action;
 	while ((action = pk_stack_poll(&t->stack, frame, 60 * SECOND, &r)) != PK_STACK_IDLE) {
 		if (action == PK_STACK_SEND) {
 			sent++;
+			assert_int_equal(r.drop, PK_NET_DROP_FRAGMENT_TIMEOUT);
 			assert_int_equal(frame[40], PK_ICMPV6_TIME_EXCEEDED);
 			assert_int_equal(frame[41], PK_ICMPV6_TIME_REASSEMBLY);
 			assert_memory_equal(frame + 24, address_peer, 16);
@@ -346,6 +349,7 @@ static void test_stack_reports_a_reassembly_timeout(void **state)
 	assert_int_equal(sent, 1);
 	assert_int_equal(dropped, 1);
 	assert_int_equal(t->iface.counters.drops[PK_NET_DROP_FRAGMENT_TIMEOUT], 2);
+	assert_int_equal(pk_stack_next_deadline(&t->stack), UINT64_MAX);
 	assert_int_equal(pk_reasm_busy(&t->stack.reasm), 0);
 }
 
@@ -378,6 +382,75 @@ static void test_stack_answers_echo_to_all_nodes_from_its_address(void **state)
 	assert_echo_reply(frame, r.length, 16);
 }
 
+static void test_stack_answers_echo_to_a_group_it_joined_and_no_other(void **state)
+{
+	struct test_stack *t = *state;
+	static const uint8_t joined[PK_IPV6_ADDR_SIZE] = {0xff, 0x02, [11] = 1, 0xff, 0, 0, 1};
+	static const uint8_t other[PK_IPV6_ADDR_SIZE] = {0xff, 0x02, [15] = 2};
+	assert_int_equal(pk_iface_join(&t->iface, joined), 0);
+	assert_int_equal(pk_iface_join(&t->iface, joined), 0);
+	assert_int_equal(t->iface.group_count, 1);
+	struct builder b;
+	struct pk_stack_result r;
+	build_start(&b, original, address_peer, joined);
+	build_icmp(&b, PK_ICMPV6_ECHO_REQUEST, 0, 1, 16);
+	assert_int_equal(input(t, &b, 0, &r), PK_STACK_SEND);
+	assert_echo_reply(frame, r.length, 16);
+	build_start(&b, original, address_peer, other);
+	build_icmp(&b, PK_ICMPV6_ECHO_REQUEST, 0, 1, 16);
+	assert_int_equal(input(t, &b, 0, &r), PK_STACK_DROPPED);
+	assert_int_equal(r.drop, PK_NET_DROP_NOT_FOR_US);
+}
+
+static void test_stack_joins_only_groups_and_only_so_many(void **state)
+{
+	struct test_stack *t = *state;
+	assert_int_equal(pk_iface_join(&t->iface, address_peer), -PK_EINVAL);
+	uint8_t group[PK_IPV6_ADDR_SIZE] = {0xff, 0x05};
+	for (unsigned i = 0; i < PK_IFACE_GROUPS; i++) {
+		group[15] = (uint8_t)i;
+		assert_int_equal(pk_iface_join(&t->iface, group), 0);
+	}
+	group[15] = PK_IFACE_GROUPS;
+	assert_int_equal(pk_iface_join(&t->iface, group), -PK_ELIMIT);
+	assert_false(pk_iface_accepts(&t->iface, group));
+	group[15] = 0;
+	assert_true(pk_iface_accepts(&t->iface, group));
+}
+
+static void test_stack_rejects_from_the_source_it_is_given(void **state)
+{
+	struct test_stack *t = *state;
+	struct builder b;
+	build_start(&b, original, address_peer, address_other);
+	build_upper(&b, PK_IPPROTO_UDP, "udp-data", 8);
+	memcpy(frame, original, b.length);
+	const struct pk_icmpv6_due error = {.type = PK_ICMPV6_TIME_EXCEEDED,
+					    .code = PK_ICMPV6_TIME_HOP_LIMIT};
+	struct pk_stack_result r;
+	/* The source lies in the packet the error is written over. */
+	assert_int_equal(
+		pk_stack_reject_from(&t->stack, frame, frame, b.length, frame + 24, &error, 0, &r),
+		PK_STACK_SEND);
+	assert_memory_equal(frame + 8, address_other, 16);
+	assert_memory_equal(frame + 24, address_peer, 16);
+	assert_int_equal(frame[40], PK_ICMPV6_TIME_EXCEEDED);
+	assert_true(pk_icmpv6_checksum_ok(frame, 40, r.length - 40));
+	assert_memory_equal(frame + 48, original, b.length);
+	assert_int_equal(t->iface.counters.errors_sent, 1);
+	/* The same limit as every other error: ten in a burst. */
+	for (int i = 0; i < 9; i++) {
+		memcpy(frame, original, b.length);
+		assert_int_equal(pk_stack_reject_from(&t->stack, frame, frame, b.length, address_us,
+						      &error, 0, &r),
+				 PK_STACK_SEND);
+	}
+	assert_int_equal(pk_stack_reject_from(&t->stack, frame, original, b.length, address_us,
+					      &error, 0, &r),
+			 PK_STACK_DROPPED);
+	assert_int_equal(r.drop, PK_NET_DROP_ERROR_RATE_LIMITED);
+}
+
 static void test_stack_drop_names_cover_every_reason(void **state)
 {
 	(void)state;
@@ -404,6 +477,9 @@ int main(void)
 		T(test_stack_reports_a_reassembly_timeout),
 		T(test_stack_too_many_reassemblies_are_counted),
 		T(test_stack_answers_echo_to_all_nodes_from_its_address),
+		T(test_stack_answers_echo_to_a_group_it_joined_and_no_other),
+		T(test_stack_joins_only_groups_and_only_so_many),
+		T(test_stack_rejects_from_the_source_it_is_given),
 		T(test_stack_drop_names_cover_every_reason),
 	};
 #undef T

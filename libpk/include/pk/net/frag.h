@@ -76,6 +76,10 @@ enum pk_net_drop pk_reasm_input(struct pk_reasm *reasm, const uint8_t *packet, u
  * NULL. Returns false when none is due. Call until it returns false. */
 bool pk_reasm_expire(struct pk_reasm *reasm, uint64_t now_ns, struct pk_reasm_datagram *ret_first);
 
+/* The earliest time at which pk_reasm_expire will forget a datagram; UINT64_MAX if none
+ * is in reassembly. */
+uint64_t pk_reasm_next_deadline(const struct pk_reasm *reasm);
+
 /* Datagrams in reassembly now. */
 unsigned pk_reasm_busy(const struct pk_reasm *reasm);
 

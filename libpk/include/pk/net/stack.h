@@ -68,7 +68,8 @@ struct pk_stack_result {
 	unsigned fragment_count;
 	uint32_t mtu; /* SEND_FRAGMENTS: the path's */
 	uint32_t identification;
-	enum pk_net_drop drop; /* DROPPED: why */
+	enum pk_net_drop drop; /* DROPPED: why; SEND: why the packet was refused when the
+				* answer is an error about it, PK_NET_OK otherwise */
 };
 
 void pk_stack_init(struct pk_stack *stack, struct pk_iface *iface,
@@ -96,6 +97,19 @@ enum pk_stack_action pk_stack_reject(struct pk_stack *stack, uint8_t *frame,
 				     const uint8_t *invoking, uint32_t length, uint8_t type,
 				     uint8_t code, uint32_t parameter, uint64_t now_ns,
 				     struct pk_stack_result *ret);
+
+/* As pk_stack_reject, but answering from `source` (one of the caller's addresses, which
+ * may lie in `invoking`) with the error `error` describes: for a router, whose errors
+ * about packets it forwards come from the address of the right scope on the link they go
+ * out on. DROPPED's drop is ERROR_RATE_LIMITED when the limit forbade it, else PK_NET_OK. */
+enum pk_stack_action pk_stack_reject_from(struct pk_stack *stack, uint8_t *frame,
+					  const uint8_t *invoking, uint32_t length,
+					  const uint8_t source[PK_IPV6_ADDR_SIZE],
+					  const struct pk_icmpv6_due *error, uint64_t now_ns,
+					  struct pk_stack_result *ret);
+
+/* When pk_stack_poll has work next: the earliest reassembly deadline, UINT64_MAX if none. */
+uint64_t pk_stack_next_deadline(const struct pk_stack *stack);
 
 /* The identification for the next datagram the caller fragments itself. */
 uint32_t pk_stack_next_identification(struct pk_stack *stack);
