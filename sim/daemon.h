@@ -17,6 +17,8 @@
 #include "control_wire.h"
 #include "kcore/kernel.h"
 #include "manifest.h"
+#include "nic_device.h"
+#include "wire.h"
 
 struct capture;
 
@@ -63,7 +65,8 @@ struct sim_proc {
 	/* Linked on the daemon's resume list when a packet arrives for the parked wait. */
 	bool resume_pending;
 	uint32_t resume_next;
-	bool polled; /* in the daemon's poll set (channel.c) */
+	bool polled;	 /* in the daemon's poll set (channel.c) */
+	bool drives_nic; /* the NIC's driver (nic.c) */
 	/* A control connection waiting for this process to exit (run, kill), or -1. */
 	int waiter;
 	char fault[160]; /* why it was faulted, logged once */
@@ -102,10 +105,34 @@ struct daemon_options {
 	unsigned program_dir_count;
 	uint32_t frames;
 	uint32_t queue_limit;
-	uint32_t isolation; /* enum pk_isolation */
-	uint32_t poll_us;   /* how long the daemon polls after its last work; 0: never */
+	uint32_t isolation;   /* enum pk_isolation */
+	uint32_t poll_us;     /* how long the daemon polls after its last work; 0: never */
+	const char *tap_name; /* the NIC's wire; NULL: no cable, the link stays down */
+	uint32_t nic_mtu;
+	uint8_t nic_mac[6];
+	struct wire_faults wire_faults;
 	bool daemonize;
 	bool syslog;
+};
+
+/* The NIC's interrupt line, and TAP reads kept in flight. */
+#define SIM_NIC_IRQ_LINE 0u
+#define SIM_NIC_READS	 8u
+
+struct sim_nic {
+	struct nic_device device;
+	struct wire wire;
+	void *region; /* registers and rings, shared with the driver */
+	int region_fd;
+	int kick_fd; /* the driver's doorbell: it writes, the daemon reads */
+	uint64_t kick_value;
+	int tap_fd; /* -1: no cable */
+	char tap_name[16];
+	bool wire_timer_armed;
+	uint64_t wire_timer_due;
+	struct __kernel_timespec wire_timeout;
+	uint8_t rx_buffers[SIM_NIC_READS][WIRE_FRAME_MAX];
+	uint8_t scratch[WIRE_FRAME_MAX];
 };
 
 /* How many programs the daemon polls at once: the few that keep it busy. */
@@ -124,6 +151,7 @@ struct daemon {
 	uint64_t signal_buf[16]; /* a signalfd_siginfo is 128 bytes */
 	int lock_fd;
 	struct capture *capture;
+	struct sim_nic nic;
 
 	struct sim_proc *procs;
 	uint32_t proc_capacity;
@@ -159,6 +187,9 @@ enum event_kind {
 	EV_WAIT_TIMEOUT,
 	EV_STOP_TIMEOUT,
 	EV_CANCEL,
+	EV_TAP_READ,
+	EV_NIC_KICK,
+	EV_WIRE_TIMER,
 };
 
 static inline uint64_t event_tag(enum event_kind kind, uint32_t gen, uint32_t index)
@@ -195,6 +226,16 @@ void proc_exited(struct daemon *d, struct sim_proc *p);
 void procs_reap_children(struct daemon *d);
 /* The process's addresses as text, comma-separated. */
 void proc_addresses(struct daemon *d, struct sim_proc *p, char *buf, size_t size);
+
+/* nic.c: the network interface card and its wire. */
+int nic_init(struct daemon *d, char *err, size_t errlen);
+void nic_start(struct daemon *d); /* arms its reads once the loop is up */
+void nic_fini(struct daemon *d);
+/* `p`, just started with device=nic while the NIC had no driver, becomes its driver. */
+void nic_attach_driver(struct daemon *d, struct sim_proc *p);
+/* `p` left the kernel: if it drove the NIC, the device is reset for the next driver. */
+void nic_driver_gone(struct daemon *d, struct sim_proc *p);
+void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, int res);
 
 /* channel.c: the daemon's half of the transport. */
 void channel_doorbell(struct daemon *d, struct sim_proc *p);

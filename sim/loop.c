@@ -223,6 +223,11 @@ static void on_completion(struct daemon *d, const struct io_uring_cqe *cqe)
 			escalate_stop(d);
 		}
 		break;
+	case EV_TAP_READ:
+	case EV_NIC_KICK:
+	case EV_WIRE_TIMER:
+		nic_on_completion(d, kind, index, cqe->res);
+		break;
 	case EV_CANCEL:
 		break;
 	}
@@ -273,6 +278,7 @@ int loop_run(struct daemon *d)
 {
 	arm_signal(d);
 	arm_accept(d);
+	nic_start(d);
 	while (!(d->stopping && d->live_procs == 0)) {
 		if (d->capture != NULL && io_uring_cq_ready(&d->ring) == 0)
 			capture_flush(d->capture); /* idle: a good moment to write */

@@ -25,7 +25,8 @@
 
 const char manifest_default_text[] = "# The PackOS boot manifest packosd uses when given none.\n"
 				     "# NAME  PROGRAM  [address=ADDR]... "
-				     "[rights=router,driver|none] [quota=FRAMES] [-- ARG...]\n"
+				     "[rights=router,driver|none] [quota=FRAMES] [device=nic] "
+				     "[-- ARG...]\n"
 				     "echo\tkan-echo\taddress=::7\n";
 
 static void set_error(char *err, size_t errlen, const char *format, ...)
@@ -250,7 +251,20 @@ static int parse_option(const char *word, const uint8_t prefix[8], struct manife
 		*seen_quota = true;
 		return parse_quota(word, value, entry, err, errlen);
 	}
-	set_error(err, errlen, "unknown key in '%s' (keys: address, rights, quota)",
+	if (key_length == 6 && memcmp(word, "device", 6) == 0) {
+		if (entry->device != MANIFEST_DEVICE_NONE) {
+			set_error(err, errlen, "device given twice at '%s'", show(word, &shown));
+			return -1;
+		}
+		if (strcmp(value, "nic") != 0) {
+			set_error(err, errlen, "unknown device in '%s' (devices: nic)",
+				  show(word, &shown));
+			return -1;
+		}
+		entry->device = MANIFEST_DEVICE_NIC;
+		return 0;
+	}
+	set_error(err, errlen, "unknown key in '%s' (keys: address, rights, quota, device)",
 		  show(word, &shown));
 	return -1;
 }
@@ -314,6 +328,11 @@ int manifest_entry_parse(int argc, char *const argv[], const uint8_t prefix[8],
 		if (parse_option(argv[next], prefix, &parsed, &seen_rights, &seen_quota, err,
 				 errlen) != 0)
 			goto fail;
+	}
+	if (parsed.device != MANIFEST_DEVICE_NONE && !(parsed.rights & PK_RIGHT_DRIVER)) {
+		set_error(err, errlen, "device=nic needs rights=driver in '%s'",
+			  show(name, &shown));
+		goto fail;
 	}
 	int first_arg = next < argc ? next + 1 : argc;
 	int arg_count = argc - first_arg;
@@ -550,6 +569,20 @@ static int check_unique(const struct manifest *m, const char *origin, const uint
 			  "%s:%u: duplicate address '%s' in '%s' (already used by '%s' on line %u)",
 			  origin, again->line, text, again->name, first->name, first->line);
 		goto out;
+	}
+	unsigned nic_driver = m->count;
+	for (unsigned i = 0; i < m->count; i++) {
+		if (m->entries[i].device != MANIFEST_DEVICE_NIC)
+			continue;
+		if (nic_driver < m->count) {
+			set_error(err, errlen,
+				  "%s:%u: '%s' would be a second driver of the nic "
+				  "(first: '%s' on line %u)",
+				  origin, m->entries[i].line, m->entries[i].name,
+				  m->entries[nic_driver].name, m->entries[nic_driver].line);
+			goto out;
+		}
+		nic_driver = i;
 	}
 	result = 0;
 out:

@@ -2,13 +2,14 @@
  *
  *     # name     program     options                 arguments
  *     echo       kan-echo    address=::7
- *     router     nic-driver  address=::1 rights=router quota=4096 -- --tap packos0
+ *     nic        nic-driver  address=::1 rights=router,driver device=nic
  *
  * A line is `NAME PROGRAM [KEY=VALUE]... [-- ARG...]`; keys are address= (repeatable),
- * rights= and quota=. `#` outside quotes starts a comment; a token may be double-quoted,
- * with \" and \\ as its only escapes. A parsed manifest is valid as a whole: names and
- * addresses are unique across it and every address lies in the KAN prefix and is not
- * reserved, so the daemon can create each process without checking again. */
+ * rights=, quota= and device= (the one device it drives: `nic`, which needs the driver
+ * right and has one driver at a time). `#` outside quotes starts a comment; a token may be
+ * double-quoted, with \" and \\ as its only escapes. A parsed manifest is valid as a whole: names
+ * and addresses are unique across it and every address lies in the KAN prefix and is not reserved,
+ * so the daemon can create each process without checking again. */
 #ifndef PACKOS_SIM_MANIFEST_H
 #define PACKOS_SIM_MANIFEST_H
 
@@ -23,6 +24,11 @@
 /* manifest_load refuses larger files: a manifest is a short list written by hand. */
 #define MANIFEST_MAX_FILE_SIZE (1u << 20)
 
+enum manifest_device {
+	MANIFEST_DEVICE_NONE = 0,
+	MANIFEST_DEVICE_NIC, /* the network interface card, include/packos/nic.h */
+};
+
 /* One program to spawn. argv[0] is a separate copy of `program`; every string and the
  * argv array are malloc'ed and owned by the entry. Interface IDs are in manifest order and
  * lie in the KAN prefix. */
@@ -36,6 +42,7 @@ struct manifest_entry {
 	unsigned address_count;		 /* 0..PK_BOOT_ENDPOINTS */
 	uint64_t iid[PK_BOOT_ENDPOINTS]; /* interface IDs in the KAN /64 */
 	unsigned line;			 /* line in the manifest, 0 if not from a file */
+	enum manifest_device device;
 };
 
 struct manifest {

@@ -32,6 +32,9 @@ enum {
 	DEFAULT_POLL_US = 50,
 };
 
+/* Locally administered (the 0x02 bit), "pk" and a number: never a real vendor's. */
+static const uint8_t DEFAULT_NIC_MAC[6] = {0x02, 0x70, 0x6b, 0x00, 0x00, 0x01};
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -46,6 +49,13 @@ static void usage(FILE *out)
 		"  --poll-us N           poll busy programs' rings for N us before sleeping\n"
 		"                        (default %d; 0: never, every call rings a doorbell)\n"
 		"  --pcap FILE           capture every KAN packet to FILE (LINKTYPE_IPV6)\n"
+		"  --tap NAME            the NIC's wire: TAP device NAME (see scripts/host-net);\n"
+		"                        without it the NIC's link is down\n"
+		"  --nic-mtu N           the link's MTU (default 1500; 1280 to 4096)\n"
+		"  --nic-mac MAC         the NIC's address (default 02:70:6b:00:00:01)\n"
+		"  --wire FAULTS         inject faults on the wire, each way: any of\n"
+		"                        drop=PCT,corrupt=PCT,duplicate=PCT,reorder=PCT,\n"
+		"                        delay=MS,seed=N (docs/network.md)\n"
 		"  --path DIR            look for programs in DIR (repeatable; searched first)\n"
 		"  --daemon              detach; return once the control socket is up\n"
 		"  --pid-file FILE       write the daemon's pid to FILE\n"
@@ -65,6 +75,20 @@ static int parse_count(const char *text, const char *what, uint32_t max, uint32_
 		return -1;
 	}
 	*ret = (uint32_t)value;
+	return 0;
+}
+
+/* Six hex pairs split by colons, and not a group address (the low bit of the first). */
+static int parse_mac(const char *text, uint8_t ret[6])
+{
+	unsigned bytes[6];
+	char tail;
+	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &bytes[0], &bytes[1], &bytes[2], &bytes[3],
+		   &bytes[4], &bytes[5], &tail) != 6 ||
+	    strlen(text) != 17 || (bytes[0] & 1))
+		return -1;
+	for (int i = 0; i < 6; i++)
+		ret[i] = (uint8_t)bytes[i];
 	return 0;
 }
 
@@ -105,6 +129,10 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		OPT_ISOLATION,
 		OPT_POLL_US,
 		OPT_PCAP,
+		OPT_TAP,
+		OPT_NIC_MTU,
+		OPT_NIC_MAC,
+		OPT_WIRE,
 		OPT_PATH,
 		OPT_DAEMON,
 		OPT_PID_FILE,
@@ -121,6 +149,10 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		{"isolation", required_argument, NULL, OPT_ISOLATION},
 		{"poll-us", required_argument, NULL, OPT_POLL_US},
 		{"pcap", required_argument, NULL, OPT_PCAP},
+		{"tap", required_argument, NULL, OPT_TAP},
+		{"nic-mtu", required_argument, NULL, OPT_NIC_MTU},
+		{"nic-mac", required_argument, NULL, OPT_NIC_MAC},
+		{"wire", required_argument, NULL, OPT_WIRE},
 		{"path", required_argument, NULL, OPT_PATH},
 		{"daemon", no_argument, NULL, OPT_DAEMON},
 		{"pid-file", required_argument, NULL, OPT_PID_FILE},
@@ -133,6 +165,8 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 	opt->queue_limit = DEFAULT_QUEUE_LIMIT;
 	opt->isolation = PK_ISOLATION_REMAP;
 	opt->poll_us = DEFAULT_POLL_US;
+	opt->nic_mtu = PK_NIC_ETHERNET_MTU;
+	memcpy(opt->nic_mac, DEFAULT_NIC_MAC, sizeof opt->nic_mac);
 	*max_procs = DEFAULT_MAX_PROCS;
 	int c;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -179,6 +213,36 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		case OPT_PCAP:
 			opt->pcap_path = optarg;
 			break;
+		case OPT_TAP:
+			opt->tap_name = optarg;
+			break;
+		case OPT_NIC_MTU:
+			if (parse_count(optarg, "--nic-mtu", PK_FRAME_SIZE, &opt->nic_mtu) < 0)
+				return -1;
+			if (opt->nic_mtu < 1280) {
+				fprintf(stderr,
+					"packosd: --nic-mtu is at least 1280 (IPv6's minimum)\n");
+				return -1;
+			}
+			break;
+		case OPT_NIC_MAC:
+			if (parse_mac(optarg, opt->nic_mac) < 0) {
+				fprintf(stderr,
+					"packosd: --nic-mac wants a unicast MAC like "
+					"02:70:6b:00:00:01, "
+					"not '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case OPT_WIRE: {
+			const char *why = NULL;
+			if (wire_faults_parse(optarg, &opt->wire_faults, &why) < 0) {
+				fprintf(stderr, "packosd: --wire '%s': %s\n", optarg, why);
+				return -1;
+			}
+			break;
+		}
 		case OPT_PATH:
 			if (add_program_dir(opt, optarg) < 0)
 				return -1;
@@ -390,8 +454,11 @@ static void report_ready(int *ready_fd, char ok)
 
 int main(int argc, char **argv)
 {
-	static struct daemon daemon = {
-		.listen_fd = -1, .signal_fd = -1, .lock_fd = -1, .pool_fd = -1};
+	static struct daemon daemon = {.listen_fd = -1,
+				       .signal_fd = -1,
+				       .lock_fd = -1,
+				       .pool_fd = -1,
+				       .nic = {.region_fd = -1, .kick_fd = -1, .tap_fd = -1}};
 	struct daemon *d = &daemon;
 	uint32_t max_procs;
 	char control_path[PATH_MAX], lock_path[PATH_MAX + 8];
@@ -424,6 +491,10 @@ int main(int argc, char **argv)
 	if (d->opt.pid_file && write_pid_file(d->opt.pid_file) < 0)
 		goto out;
 	char err[256];
+	if (nic_init(d, err, sizeof err) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
 	if (d->opt.pcap_path && capture_open(d->opt.pcap_path, &d->capture, err, sizeof err) < 0) {
 		log_error("%s", err);
 		goto out;
@@ -454,6 +525,7 @@ out:
 	if (d->conns != NULL || d->listen_fd >= 0)
 		control_close_all(d);
 	capture_close(d->capture);
+	nic_fini(d);
 	if (d->ring.ring_fd > 0)
 		io_uring_queue_exit(&d->ring);
 	procs_fini(d);

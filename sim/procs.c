@@ -23,7 +23,20 @@
 #include "daemon.h"
 
 /* Where a program finds its descriptors; PK_SIM_ENV says so. */
-enum { CHILD_CHANNEL_FD = 3, CHILD_DOORBELL_FD, CHILD_POOL_FD, CHILD_STATUS_FD };
+enum {
+	CHILD_CHANNEL_FD = 3,
+	CHILD_DOORBELL_FD,
+	CHILD_POOL_FD,
+	CHILD_NIC_REGION_FD, /* these two only for the NIC's driver */
+	CHILD_NIC_KICK_FD,
+	CHILD_STATUS_FD
+};
+
+/* What a child gets besides its stdio and its channel. */
+struct child_fds {
+	int channel, doorbell, pool, status;
+	int nic_region, nic_kick; /* -1 unless it drives the NIC */
+};
 
 int procs_init(struct daemon *d)
 {
@@ -73,6 +86,7 @@ struct sim_proc *proc_of_kernel(struct daemon *d, pk_proc_t kproc)
 
 static void forget_kernel_proc(struct daemon *d, struct sim_proc *p)
 {
+	nic_driver_gone(d, p);
 	if (p->kproc == 0)
 		return;
 	d->proc_of_kernel_index[PK_HANDLE_INDEX(p->kproc)] = NO_PROC;
@@ -117,10 +131,10 @@ static int find_program(const struct daemon *d, const char *program, char *path,
 /* In the child, between fork and exec: only async-signal-safe calls that cannot leave
  * the daemon's state half-changed. Any failure is reported through the status pipe. */
 static _Noreturn void exec_child(const char *path, char *const argv[], const int stdio[3],
-				 int channel_fd, int doorbell, int pool_fd, int status_fd,
-				 pid_t daemon_pid)
+				 const struct child_fds *fds, pid_t daemon_pid)
 {
 	int err;
+	int status_fd = fds->status;
 	/* If the daemon dies, so do its processes: nothing is left behind. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != daemon_pid)
 		_exit(127);
@@ -133,13 +147,16 @@ static _Noreturn void exec_child(const char *path, char *const argv[], const int
 	signal(SIGPIPE, SIG_DFL);
 
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	bool drives_nic = fds->nic_region >= 0;
 	int sources[CHILD_STATUS_FD + 1] = {
 		stdio[0] >= 0 ? stdio[0] : null_fd,
 		stdio[1] >= 0 ? stdio[1] : STDERR_FILENO,
 		stdio[2] >= 0 ? stdio[2] : STDERR_FILENO,
-		channel_fd,
-		doorbell,
-		pool_fd,
+		fds->channel,
+		fds->doorbell,
+		fds->pool,
+		drives_nic ? fds->nic_region : null_fd,
+		drives_nic ? fds->nic_kick : null_fd,
 		status_fd,
 	};
 	/* Move every source above the targets first, so no dup2 overwrites a source. */
@@ -157,10 +174,19 @@ static _Noreturn void exec_child(const char *path, char *const argv[], const int
 	status_fd = CHILD_STATUS_FD;
 	if (syscall(SYS_close_range, CHILD_STATUS_FD + 1, ~0u, 0) < 0)
 		goto fail;
-	char fds[32];
-	snprintf(fds, sizeof fds, "%d,%d,%d", CHILD_CHANNEL_FD, CHILD_DOORBELL_FD, CHILD_POOL_FD);
-	if (setenv(PK_SIM_ENV, fds, 1) < 0)
+	char text[32];
+	snprintf(text, sizeof text, "%d,%d,%d", CHILD_CHANNEL_FD, CHILD_DOORBELL_FD, CHILD_POOL_FD);
+	if (setenv(PK_SIM_ENV, text, 1) < 0)
 		goto fail;
+	if (drives_nic) {
+		snprintf(text, sizeof text, "%d,%d", CHILD_NIC_REGION_FD, CHILD_NIC_KICK_FD);
+		if (setenv(PK_SIM_NIC_ENV, text, 1) < 0)
+			goto fail;
+	} else {
+		close(CHILD_NIC_REGION_FD);
+		close(CHILD_NIC_KICK_FD);
+		unsetenv(PK_SIM_NIC_ENV);
+	}
 	execv(path, argv);
 fail:
 	err = errno;
@@ -208,18 +234,19 @@ static int bind_addresses(struct daemon *d, pk_proc_t kproc, const struct manife
 
 /* Forks and execs; returns the pid, or -1 with err filled once the child said why. */
 static pid_t start_child(struct daemon *d, const char *path, char *const argv[], const int stdio[3],
-			 int channel_fd, int doorbell, char *err, size_t errlen)
+			 struct child_fds *fds, char *err, size_t errlen)
 {
 	int status_pipe[2];
 	if (pipe2(status_pipe, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	fds->pool = d->pool_fd;
+	fds->status = status_pipe[1];
 	pid_t daemon_pid = getpid();
 	pid_t pid = fork();
 	if (pid == 0)
-		exec_child(path, argv, stdio, channel_fd, doorbell, d->pool_fd, status_pipe[1],
-			   daemon_pid);
+		exec_child(path, argv, stdio, fds, daemon_pid);
 	close(status_pipe[1]);
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -293,7 +320,18 @@ int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int s
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	pid = start_child(d, path, entry->argv, stdio, channel_fd, doorbell, err, errlen);
+	bool drives_nic = entry->device == MANIFEST_DEVICE_NIC;
+	if (drives_nic && d->nic.device.driver != 0) {
+		snprintf(err, errlen, "the nic already has a driver");
+		goto fail;
+	}
+	struct child_fds fds = {
+		.channel = channel_fd,
+		.doorbell = doorbell,
+		.nic_region = drives_nic ? d->nic.region_fd : -1,
+		.nic_kick = drives_nic ? d->nic.kick_fd : -1,
+	};
+	pid = start_child(d, path, entry->argv, stdio, &fds, err, errlen);
 	if (pid < 0)
 		goto fail;
 	pidfd = d->reap_by_sigchld ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
@@ -326,6 +364,8 @@ int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int s
 	d->proc_of_kernel_index[PK_HANDLE_INDEX(kproc)] = (uint32_t)(p - d->procs);
 	d->live_procs++;
 	d->counters.spawned++;
+	if (drives_nic)
+		nic_attach_driver(d, p);
 	loop_arm_doorbell(d, p);
 	if (pidfd >= 0)
 		loop_arm_pidfd(d, p);

@@ -14,7 +14,9 @@
  * request exactly once, and a count that is not a whole batch faults the process.
  *
  * The process finds its channel from the environment: PK_SIM_ENV names the descriptor
- * numbers "channel,doorbell,pool". */
+ * numbers "channel,doorbell,pool". The NIC's driver also finds PK_SIM_NIC_ENV, naming
+ * "registers,doorbell": the device's region (include/packos/nic.h) and the eventfd it
+ * writes after posting TX descriptors, as a driver writes a NIC's doorbell register. */
 #ifndef PACKOS_SIM_CHANNEL_H
 #define PACKOS_SIM_CHANNEL_H
 
@@ -27,7 +29,8 @@
 #include "kcalls.h"
 #include "types.h"
 
-#define PK_SIM_ENV "PACKOS_FDS"
+#define PK_SIM_ENV     "PACKOS_FDS"
+#define PK_SIM_NIC_ENV "PACKOS_NIC_FDS"
 
 #define PK_CHANNEL_MAGIC   0x4e4148434b415000ull /* "\0PAKCHAN" */
 #define PK_CHANNEL_VERSION 2u

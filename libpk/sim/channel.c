@@ -91,19 +91,19 @@ void backend_call_batch(const struct backend_call *calls, struct pk_kresult *res
 	}
 }
 
-static int parse_descriptors(int fds[3])
+int sim_descriptors(const char *variable, int *fds, int count)
 {
-	const char *env = getenv(PK_SIM_ENV);
+	const char *env = getenv(variable);
 	if (env == NULL)
 		return -1;
-	char *end;
-	for (int i = 0; i < 3; i++) {
+	char *end = NULL;
+	for (int i = 0; i < count; i++) {
 		errno = 0;
 		long fd = strtol(env, &end, 10);
 		if (errno != 0 || end == env || fd < 0 || fd > INT_MAX)
 			return -1;
 		fds[i] = (int)fd;
-		if (i < 2 && *end++ != ',')
+		if (i < count - 1 && *end++ != ',')
 			return -1;
 		env = end;
 	}
@@ -113,7 +113,7 @@ static int parse_descriptors(int fds[3])
 int backend_init(struct backend_boot *ret_boot)
 {
 	int fds[3];
-	if (parse_descriptors(fds) < 0) {
+	if (sim_descriptors(PK_SIM_ENV, fds, 3) < 0) {
 		fprintf(stderr, "libpk: not started by packosd (%s is missing or bad)\n",
 			PK_SIM_ENV);
 		return -PK_EINVAL;

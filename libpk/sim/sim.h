@@ -17,4 +17,8 @@ struct pk_channel_page *sim_channel_page(void);
 /* The doorbell descriptor, once backend_init has run. */
 int sim_doorbell_fd(void);
 
+/* Reads `count` descriptor numbers, comma-separated, from environment variable `variable`
+ * (as packosd passes them). Returns 0, or -1 if it is missing or malformed. */
+int sim_descriptors(const char *variable, int *fds, int count);
+
 #endif

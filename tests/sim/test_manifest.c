@@ -481,6 +481,24 @@ static void test_manifest_bad_rights_are_refused(void **state)
 	assert_rejected("x p rights=,router\n", "m.txt:1: ", "empty right", "'rights=,router'");
 }
 
+static void test_manifest_device_needs_the_driver_right_and_one_driver(void **state)
+{
+	(void)state;
+	struct manifest m;
+	parse_ok("nic nic-driver device=nic rights=router,driver\nother p\n", &m);
+	assert_int_equal(m.entries[0].device, MANIFEST_DEVICE_NIC);
+	assert_int_equal(m.entries[1].device, MANIFEST_DEVICE_NONE);
+	manifest_free(&m);
+
+	assert_rejected("x p device=nic\n", "m.txt:1: ", "needs rights=driver", "'x'");
+	assert_rejected("x p device=disk rights=driver\n", "m.txt:1: ", "unknown device",
+			"'device=disk'");
+	assert_rejected("x p device=nic device=nic rights=driver\n", "m.txt:1: ", "given twice",
+			"'device=nic'");
+	assert_rejected("a p device=nic rights=driver\nb p\nc p device=nic rights=driver\n",
+			"m.txt:3: ", "second driver of the nic", "'a' on line 1");
+}
+
 static void test_manifest_missing_program_is_refused(void **state)
 {
 	(void)state;
@@ -637,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_quota_overflow_is_refused),
 		cmocka_unit_test(test_manifest_repeated_rights_or_quota_is_refused),
 		cmocka_unit_test(test_manifest_bad_rights_are_refused),
+		cmocka_unit_test(test_manifest_device_needs_the_driver_right_and_one_driver),
 		cmocka_unit_test(test_manifest_missing_program_is_refused),
 		cmocka_unit_test(test_manifest_bad_name_is_refused),
 		cmocka_unit_test(test_manifest_duplicate_name_is_refused),

@@ -1,0 +1,237 @@
+/* The NIC in packosd: the device model (tap-bridge/) wired to a TAP device, the faulty
+ * wire, and the event loop.
+ *
+ * The device lives in the daemon rather than in a process beside it because it is part
+ * of the machine the kernel runs on: its IOMMU check reads the kernel's frame table and
+ * its interrupt enters the kernel, both plain O(1) calls on the daemon's one thread, with
+ * nothing in between that could see a frame change hands halfway (docs/network.md).
+ *
+ * Frames from the TAP land in bounce buffers (several reads in flight) and are copied into
+ * the driver's RX frame only once the device has checked its descriptor: reading straight
+ * into a frame would let a read in flight write into a frame the driver has since freed.
+ * Frames to the TAP go out from the pool with one writev, header and packet apart. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "daemon.h"
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* writev never writes through an iovec, but its type cannot say so. */
+static struct iovec io_part(const void *bytes, size_t length)
+{
+	return (struct iovec){(void *)(uintptr_t)bytes, length};
+}
+
+static int write_to_tap(struct sim_nic *nic, const struct iovec *parts, int count)
+{
+	return writev(nic->tap_fd, parts, count) < 0 ? -errno : 0;
+}
+
+/* The device's transmit: straight to the TAP, or through the faulty wire. */
+static int transmit(void *context, const uint8_t header[NIC_ETHERNET_HEADER], const uint8_t *packet,
+		    size_t length)
+{
+	struct sim_nic *nic = context;
+	if (nic->tap_fd < 0)
+		return -ENOTCONN;
+	if (!wire_is_faulty(&nic->wire)) {
+		struct iovec parts[2] = {io_part(header, NIC_ETHERNET_HEADER),
+					 io_part(packet, length)};
+		return write_to_tap(nic, parts, 2);
+	}
+	memcpy(nic->scratch, header, NIC_ETHERNET_HEADER);
+	memcpy(nic->scratch + NIC_ETHERNET_HEADER, packet, length);
+	wire_pass(&nic->wire, WIRE_TO_HOST, nic->scratch, NIC_ETHERNET_HEADER + length,
+		  monotonic_ns());
+	return 0;
+}
+
+/* The far end of the faulty wire. */
+static void wire_delivered(void *context, enum wire_direction direction, const uint8_t *frame,
+			   size_t length)
+{
+	struct sim_nic *nic = context;
+	if (direction == WIRE_TO_DEVICE) {
+		nic_device_receive(&nic->device, frame, length);
+		return;
+	}
+	struct iovec part = io_part(frame, length);
+	if (write_to_tap(nic, &part, 1) < 0)
+		nic->device.regs->counters.tx_link_errors++;
+}
+
+static void arm_tap_read(struct daemon *d, uint32_t slot)
+{
+	struct sim_nic *nic = &d->nic;
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
+	io_uring_prep_read(sqe, nic->tap_fd, nic->rx_buffers[slot], WIRE_FRAME_MAX, 0);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_TAP_READ, 0, slot));
+}
+
+static void arm_kick(struct daemon *d)
+{
+	struct sim_nic *nic = &d->nic;
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
+	io_uring_prep_read(sqe, nic->kick_fd, &nic->kick_value, sizeof nic->kick_value, 0);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_NIC_KICK, 0, 0));
+}
+
+int nic_init(struct daemon *d, char *err, size_t errlen)
+{
+	struct sim_nic *nic = &d->nic;
+	nic->tap_fd = -1;
+	nic->region_fd = memfd_create("packos-nic", MFD_CLOEXEC);
+	if (nic->region_fd < 0 || ftruncate(nic->region_fd, PK_NIC_REGION_SIZE) < 0 ||
+	    (nic->region = mmap(NULL, PK_NIC_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+				nic->region_fd, 0)) == MAP_FAILED) {
+		nic->region = NULL;
+		snprintf(err, errlen, "NIC registers: %s", strerror(errno));
+		return -1;
+	}
+	nic->kick_fd = eventfd(0, EFD_CLOEXEC);
+	if (nic->kick_fd < 0) {
+		snprintf(err, errlen, "NIC doorbell: %s", strerror(errno));
+		return -1;
+	}
+	struct nic_device_config cfg = {
+		.mtu = d->opt.nic_mtu,
+		.irq_line = SIM_NIC_IRQ_LINE,
+		.transmit = transmit,
+		.transmit_context = nic,
+	};
+	memcpy(cfg.mac, d->opt.nic_mac, sizeof cfg.mac);
+	if (nic_device_init(&nic->device, nic->region, &cfg, d->kernel, d->pool) < 0) {
+		snprintf(err, errlen, "NIC: MTU %u out of range (1280 to %u)", d->opt.nic_mtu,
+			 PK_FRAME_SIZE);
+		return -1;
+	}
+	if (wire_init(&nic->wire, &d->opt.wire_faults, wire_delivered, nic,
+		      &nic->device.regs->counters) < 0) {
+		snprintf(err, errlen, "wire: %s", strerror(errno));
+		return -1;
+	}
+	if (d->opt.tap_name != NULL) {
+		int fd = tap_open(d->opt.tap_name, nic->tap_name);
+		if (fd < 0) {
+			snprintf(err, errlen,
+				 "TAP %s: %s (create it once with scripts/host-net up, or run "
+				 "as root)",
+				 d->opt.tap_name, strerror(-fd));
+			return -1;
+		}
+		nic->tap_fd = fd;
+		nic_device_set_link(&nic->device, true);
+	}
+	return 0;
+}
+
+void nic_start(struct daemon *d)
+{
+	struct sim_nic *nic = &d->nic;
+	arm_kick(d);
+	if (nic->tap_fd >= 0)
+		for (uint32_t slot = 0; slot < SIM_NIC_READS; slot++)
+			arm_tap_read(d, slot);
+}
+
+void nic_fini(struct daemon *d)
+{
+	struct sim_nic *nic = &d->nic;
+	wire_fini(&nic->wire);
+	if (nic->tap_fd >= 0)
+		close(nic->tap_fd);
+	if (nic->kick_fd >= 0)
+		close(nic->kick_fd);
+	if (nic->region != NULL)
+		munmap(nic->region, PK_NIC_REGION_SIZE);
+	if (nic->region_fd >= 0)
+		close(nic->region_fd);
+}
+
+void nic_attach_driver(struct daemon *d, struct sim_proc *p)
+{
+	nic_device_attach(&d->nic.device, p->kproc);
+	p->drives_nic = true;
+}
+
+void nic_driver_gone(struct daemon *d, struct sim_proc *p)
+{
+	if (!p->drives_nic)
+		return;
+	p->drives_nic = false;
+	nic_device_detach(&d->nic.device);
+	log_info("%s no longer drives the nic; the device is reset", p->name);
+}
+
+static void arm_wire_timer(struct daemon *d)
+{
+	struct sim_nic *nic = &d->nic;
+	uint64_t due = wire_next_due(&nic->wire);
+	if (due == UINT64_MAX || (nic->wire_timer_armed && nic->wire_timer_due <= due))
+		return;
+	if (nic->wire_timer_armed)
+		loop_cancel(d, event_tag(EV_WIRE_TIMER, 0, 0));
+	nic->wire_timer_due = due;
+	nic->wire_timer_armed = true;
+	nic->wire_timeout.tv_sec = (long long)(due / 1000000000u);
+	nic->wire_timeout.tv_nsec = (long long)(due % 1000000000u);
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
+	io_uring_prep_timeout(sqe, &nic->wire_timeout, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_WIRE_TIMER, 0, 0));
+}
+
+void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, int res)
+{
+	struct sim_nic *nic = &d->nic;
+	switch (kind) {
+	case EV_TAP_READ:
+		if (res == -ECANCELED)
+			return;
+		if (res > 0) {
+			if (wire_is_faulty(&nic->wire))
+				wire_pass(&nic->wire, WIRE_TO_DEVICE, nic->rx_buffers[index],
+					  (size_t)res, monotonic_ns());
+			else
+				nic_device_receive(&nic->device, nic->rx_buffers[index],
+						   (size_t)res);
+		} else if (res != -EAGAIN && res != -EINTR) {
+			/* The TAP went away under us (deleted on the host): the cable is
+			 * pulled for good, and reading again would only fail again. */
+			if (nic->device.regs->link)
+				log_error("TAP %s: %s; the nic's link is down", nic->tap_name,
+					  res < 0 ? strerror(-res) : "end of file");
+			nic_device_set_link(&nic->device, false);
+			break;
+		}
+		arm_tap_read(d, index);
+		break;
+	case EV_NIC_KICK:
+		if (res == -ECANCELED)
+			return;
+		nic_device_transmit(&nic->device);
+		arm_kick(d);
+		break;
+	case EV_WIRE_TIMER:
+		if (res == -ECANCELED)
+			return;
+		nic->wire_timer_armed = false;
+		wire_release_due(&nic->wire, monotonic_ns());
+		break;
+	default:
+		return;
+	}
+	arm_wire_timer(d);
+}
