@@ -401,6 +401,19 @@ static int boot(struct daemon *d)
 	return result;
 }
 
+/* With a wire, the processes are reachable from the host: say where. */
+static void announce_addresses(struct daemon *d)
+{
+	for (uint32_t i = 0; i < d->proc_capacity; i++) {
+		struct sim_proc *p = &d->procs[i];
+		if (p->state != PROC_RUNNING)
+			continue;
+		char addresses[256];
+		proc_addresses(d, p, addresses, sizeof addresses);
+		log_info("from the host (%s): ping -6 %s", p->name, addresses);
+	}
+}
+
 /* A daemon keeps nothing of its caller's: not its terminal, not the pipe a script reads
  * to the end (`out=$(packosd --daemon)` would never return). The programs started at boot
  * inherit stdout and stderr, so this happens before them; with --daemon the log goes to
@@ -507,6 +520,8 @@ int main(int argc, char **argv)
 	log_info("ready: %u processes, %u frames, %s isolation, control %s", d->live_procs,
 		 d->opt.frames, d->opt.isolation == PK_ISOLATION_SHARED ? "shared" : "remap",
 		 d->opt.control_path);
+	if (d->opt.tap_name != NULL)
+		announce_addresses(d);
 	report_ready(&ready_fd, 1);
 	status = loop_run(d) == 0 ? 0 : 1;
 
