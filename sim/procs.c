@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,18 +112,28 @@ void proc_addresses(struct daemon *d, struct sim_proc *p, char *buf, size_t size
 	}
 }
 
-/* A bare program name is looked up in the program directories; a path is taken as is. */
+static bool is_program(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* A bare program name is looked up in the program directories, where a program built in
+ * a folder of its own (servers/nic-driver/nic-driver) is found too; a path is taken as
+ * is. */
 static int find_program(const struct daemon *d, const char *program, char *path, size_t size)
 {
 	if (strchr(program, '/') != NULL) {
 		if (snprintf(path, size, "%s", program) >= (int)size)
 			return -ENAMETOOLONG;
-		return access(path, X_OK) == 0 ? 0 : -errno;
+		return is_program(path) ? 0 : access(path, X_OK) < 0 ? -errno : -EACCES;
 	}
 	for (unsigned i = 0; i < d->opt.program_dir_count; i++) {
-		if (snprintf(path, size, "%s/%s", d->opt.program_dirs[i], program) >= (int)size)
-			continue;
-		if (access(path, X_OK) == 0)
+		const char *dir = d->opt.program_dirs[i];
+		if (snprintf(path, size, "%s/%s", dir, program) < (int)size && is_program(path))
+			return 0;
+		if (snprintf(path, size, "%s/%s/%s", dir, program, program) < (int)size &&
+		    is_program(path))
 			return 0;
 	}
 	return -ENOENT;
