@@ -588,8 +588,10 @@ enum router_action router_from_kan(struct router *router, uint8_t *frame, uint32
 					  PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_NO_ROUTE, 0,
 					  now_ns, ret);
 	frame[HOP_LIMIT_AT]--;
-	router->counters.forwarded_to_wire++;
-	return transmit(router, frame, packet_length, hop, now_ns, ret);
+	enum router_action action = transmit(router, frame, packet_length, hop, now_ns, ret);
+	if (action != ROUTER_DROP)
+		router->counters.forwarded_to_wire++;
+	return action;
 }
 
 enum router_action router_kan_refused(struct router *router, uint8_t *frame, uint32_t length,
