@@ -868,6 +868,70 @@ static void test_router_answers_a_fragmented_ping_in_fragments(void **state)
 	assert_memory_equal(h->frame + 48, request + 48, 3000);
 }
 
+static void test_router_answers_an_8k_ping_from_the_kan_in_fragments(void **state)
+{
+	struct harness *h = *state;
+	static uint8_t request[PK_IPV6_HEADER_SIZE + 8200];
+	struct builder b;
+	build_start(&b, request, address_peer, router_kan);
+	build_icmp(&b, PK_ICMPV6_ECHO_REQUEST, 0, 6, 8192);
+	int count = pk_frag_count(request, b.length, PK_FRAME_SIZE);
+	assert_int_equal(count, 3);
+	for (int i = 0; i < count; i++) {
+		uint32_t length;
+		assert_int_equal(pk_frag_write(request, b.length, PK_FRAME_SIZE, 5, (unsigned)i,
+					       h->packet, PK_FRAME_SIZE, &length),
+				 0);
+		enum router_action action = kan_in(h, h->packet, length, 0);
+		assert_int_equal(action, i + 1 < count ? ROUTER_CONSUMED : ROUTER_TO_KAN);
+	}
+	unsigned fragments = 0;
+	uint32_t data = 0;
+	do {
+		assert_int_equal(h->d.action, ROUTER_TO_KAN);
+		assert_memory_equal(h->frame + 8, router_kan, 16);
+		assert_memory_equal(h->frame + 24, address_peer, 16);
+		assert_int_equal(h->frame[6], PK_IPPROTO_FRAGMENT);
+		data += h->d.length - 48;
+		fragments++;
+	} while (poll_at(h, 0) != ROUTER_IDLE);
+	assert_int_equal(fragments, 3);
+	assert_int_equal(data, 8 + 8192);
+	assert_int_equal(h->router.kan_iface.counters.fragments_sent, 3);
+}
+
+static void test_router_reports_a_reassembly_that_never_completes(void **state)
+{
+	struct harness *h = *state;
+	teach_host(h, host, 0);
+	static uint8_t request[4096];
+	struct builder b;
+	build_start(&b, request, host, router_link);
+	build_icmp(&b, PK_ICMPV6_ECHO_REQUEST, 0, 5, 3000);
+	uint32_t length;
+	assert_int_equal(
+		pk_frag_write(request, b.length, 1280, 3, 0, h->packet, PK_FRAME_SIZE, &length), 0);
+	assert_int_equal(wire_in(h, h->packet, length, SECOND), ROUTER_CONSUMED);
+	assert_true(router_next_deadline(&h->router) <= 61 * SECOND);
+	/* The host's entry times out on the way; the reassembly is the last thing due. */
+	while (router_next_deadline(&h->router) < 61 * SECOND)
+		poll_at(h, router_next_deadline(&h->router));
+	assert_int_equal(router_next_deadline(&h->router), 61 * SECOND);
+	assert_int_equal(poll_at(h, 61 * SECOND), ROUTER_HELD);
+	assert_int_equal(h->router.wire_iface.counters.drops[PK_NET_DROP_FRAGMENT_TIMEOUT], 1);
+	assert_int_equal(drops(h, ROUTER_DROP_FRAGMENT_TIMEOUT), 1);
+	/* The time exceeded waits for the host's MAC, which it gives again. */
+	assert_int_equal(poll_at(h, 61 * SECOND), ROUTER_TO_WIRE);
+	assert_solicit(h, host, router_link, false);
+	host_advertises(h, NDP_ADVERT_SOLICITED | NDP_ADVERT_OVERRIDE, 61 * SECOND);
+	assert_int_equal(poll_at(h, 61 * SECOND), ROUTER_TO_WIRE);
+	assert_int_equal(h->frame[40], PK_ICMPV6_TIME_EXCEEDED);
+	assert_int_equal(h->frame[41], PK_ICMPV6_TIME_REASSEMBLY);
+	assert_memory_equal(h->frame + 8, router_link, 16);
+	assert_memory_equal(h->frame + 24, host, 16);
+	assert_int_equal(poll_at(h, 61 * SECOND), ROUTER_IDLE);
+}
+
 static void test_router_answers_udp_with_port_unreachable(void **state)
 {
 	struct harness *h = *state;
@@ -1054,6 +1118,8 @@ int main(void)
 		T(test_router_kernel_refusals),
 		T(test_router_answers_ping_on_every_address),
 		T(test_router_answers_a_fragmented_ping_in_fragments),
+		T(test_router_answers_an_8k_ping_from_the_kan_in_fragments),
+		T(test_router_reports_a_reassembly_that_never_completes),
 		T(test_router_answers_udp_with_port_unreachable),
 		T(test_router_notes_errors_and_drops_other_icmp),
 		T(test_router_rate_limits_its_errors),
