@@ -17,11 +17,12 @@ static void bench_wake(void *ctx, pk_proc_t proc, pk_endpoint_t endpoint)
 	bp->wakes++;
 }
 
-static int bench_frame_grant(void *ctx, pk_proc_t proc, uint32_t frame_number)
+static int bench_frame_grant(void *ctx, pk_proc_t proc, uint32_t frame_number, int writable)
 {
 	(void)ctx;
 	(void)proc;
 	(void)frame_number;
+	(void)writable;
 	return 0;
 }
 

@@ -11,14 +11,6 @@
  * IDs in the automatic range could otherwise make endpoint_create walk without end. */
 #define AUTO_IID_TRIES 8
 
-uint32_t endpoint_bucket_count(uint32_t capacity)
-{
-	uint32_t n = 1;
-	while (n < 2 * (uint64_t)capacity)
-		n <<= 1;
-	return n;
-}
-
 void endpoint_table_init(struct endpoint_table *table, struct endpoint *endpoints,
 			 uint32_t capacity, uint32_t *buckets, uint64_t hash_seed)
 {
@@ -27,7 +19,7 @@ void endpoint_table_init(struct endpoint_table *table, struct endpoint *endpoint
 	table->alive = 0;
 	table->free_head = KNIL;
 	table->buckets = buckets;
-	table->bucket_mask = endpoint_bucket_count(capacity) - 1;
+	table->bucket_mask = kbucket_count(capacity) - 1;
 	table->hash_seed = hash_seed;
 	table->next_auto_iid = ENDPOINT_AUTO_IID_BASE;
 	for (uint32_t b = 0; b <= table->bucket_mask; b++)
@@ -42,22 +34,17 @@ void endpoint_table_init(struct endpoint_table *table, struct endpoint *endpoint
 		e->proc_prev = KNIL;
 		e->hash_next = KNIL;
 		frame_list_init(&e->queue);
+		e->members_head = e->members_tail = KNIL;
+		e->groups = 0;
 		e->proc_next = table->free_head;
 		table->free_head = i;
 	}
 }
 
-/* The splitmix64 finalizer over the seeded ID: cheap, and every input bit moves the bucket,
- * so sequential IDs (the common case) spread evenly. */
+/* Seeded, so programs cannot choose IDs that share a chain. */
 static uint32_t endpoint_bucket(const struct endpoint_table *table, uint64_t iid)
 {
-	uint64_t x = iid ^ table->hash_seed;
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return (uint32_t)x & table->bucket_mask;
+	return (uint32_t)kmix64(iid ^ table->hash_seed) & table->bucket_mask;
 }
 
 int endpoint_resolve(const struct endpoint_table *table, pk_handle_t handle, uint32_t *ret_index)
@@ -129,6 +116,8 @@ int endpoint_create(struct kernel *k, uint32_t proc, uint64_t iid, uint32_t *ret
 	e->iid = iid;
 	e->proc = proc;
 	frame_list_init(&e->queue);
+	e->members_head = e->members_tail = KNIL;
+	e->groups = 0;
 
 	uint32_t bucket = endpoint_bucket(table, iid);
 	e->hash_next = table->buckets[bucket];
@@ -146,6 +135,16 @@ int endpoint_create(struct kernel *k, uint32_t proc, uint64_t iid, uint32_t *ret
 	return 0;
 }
 
+void endpoint_wake(struct kernel *k, uint32_t index)
+{
+	struct endpoint *e = &k->endpoints.endpoints[index];
+	if (!e->receiver_waiting)
+		return;
+	e->receiver_waiting = 0;
+	k->port.ops->po_wake(k->port.ctx, proc_handle(&k->procs, e->proc),
+			     endpoint_handle(&k->endpoints, index));
+}
+
 static void endpoint_unhash(struct endpoint_table *table, uint32_t index)
 {
 	uint32_t *link = &table->buckets[endpoint_bucket(table, table->endpoints[index].iid)];
@@ -160,6 +159,7 @@ void endpoint_destroy(struct kernel *k, uint32_t index)
 	struct endpoint *e = &table->endpoints[index];
 	struct proc *p = &k->procs.procs[e->proc];
 
+	group_endpoint_gone(k, index);
 	kan_forget_endpoint(&k->kan, index);
 	endpoint_unhash(table, index);
 

@@ -20,6 +20,11 @@ struct endpoint {
 	uint32_t proc_prev;
 	uint32_t hash_next;	 /* next endpoint in the same hash bucket */
 	struct frame_list queue; /* received packets, oldest first */
+	/* Its memberships (multicast groups, the clock, the default route's egress), linked
+	 * through member.endpoint_next; recv looks at them before the queue, and moves the one
+	 * it served to the tail so no group starves the others. */
+	uint32_t members_head, members_tail;
+	uint32_t groups; /* multicast groups joined, checked against groups_per_endpoint */
 };
 
 struct endpoint_table {
@@ -35,9 +40,6 @@ struct endpoint_table {
 
 /* Kernel-chosen interface IDs start here; smaller ones are left to boot manifests. */
 #define ENDPOINT_AUTO_IID_BASE 0x10000u
-
-/* Bucket count for `capacity` endpoints: a power of two, at least twice the capacity. */
-uint32_t endpoint_bucket_count(uint32_t capacity);
 
 void endpoint_table_init(struct endpoint_table *table, struct endpoint *endpoints,
 			 uint32_t capacity, uint32_t *buckets, uint64_t hash_seed);
@@ -56,7 +58,12 @@ uint32_t endpoint_lookup(const struct endpoint_table *table, uint64_t iid);
 /* Binds a new endpoint of `proc` to `iid`, or to a free kernel-chosen ID when `iid` is 0. */
 int endpoint_create(struct kernel *k, uint32_t proc, uint64_t iid, uint32_t *ret_index);
 
-/* Unbinds the endpoint; packets queued there are reclaimed as free frames. */
+/* A packet is there for `endpoint`: if its receiver found nothing at its last recv, the
+ * port is told to wake it, once. */
+void endpoint_wake(struct kernel *k, uint32_t index);
+
+/* Unbinds the endpoint; it leaves its groups and the clock, and packets queued there are
+ * reclaimed as free frames. */
 void endpoint_destroy(struct kernel *k, uint32_t index);
 
 #endif

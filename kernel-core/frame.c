@@ -1,9 +1,13 @@
 /* Frames: the page-frame pool, its intrusive lists, and the frame_alloc and frame_free
  * kernel calls.
  *
- * A frame's place is its list: the free list, a process's owned list, or an endpoint's
- * queue. The pool counts frames per place, so conservation (free + owned + queued + shared
- * = count) is a sum, and kernel_audit checks the lists against the counts.
+ * A frame's place is its list: the free list, a process's owned list, an endpoint's queue,
+ * or the shared list. The pool counts frames per place, so conservation (free + owned +
+ * queued + shared = count) is a sum, and kernel_audit checks the lists against the counts.
+ *
+ * A shared frame belongs to no one: the ring slots and shares that name it are counted in
+ * it, and the last one to let go puts it back on the free list (frame_unref). Nothing
+ * may write it, so the kernel hands it out only read-only (share.c).
  *
  * Tearing down a process or an endpoint splices its list onto the free list without
  * touching the frames. Their state fields still name the old holder; since that holder's
@@ -20,15 +24,17 @@ void frame_pool_init(struct frame_pool *pool, struct frame *frames, void *memory
 	pool->frames = frames;
 	pool->memory = memory;
 	pool->count = count;
-	pool->owned = pool->queued = pool->shared = 0;
+	pool->owned = pool->queued = 0;
 	pool->audit_epoch = 0;
 	frame_list_init(&pool->free);
+	frame_list_init(&pool->shared);
 	for (uint32_t i = 0; i < count; i++) {
 		struct frame *f = &frames[i];
 		f->holder = KNIL;
 		f->holder_gen = 0;
 		f->gen = 1;
 		f->audit_mark = 0;
+		f->refs = 0;
 		f->length = 0;
 		f->state = FRAME_FREE;
 		frame_list_push_tail(pool, &pool->free, i);
@@ -130,6 +136,11 @@ int frame_is_free(const struct kernel *k, uint32_t index)
 
 int frame_resolve_owned(const struct kernel *k, uint32_t proc, uint64_t handle, uint64_t *ret_index)
 {
+	if (PK_HANDLE_KIND(handle) == PK_HANDLE_SHARE) {
+		uint64_t shared;
+		int err = share_resolve(k, proc, handle, &shared);
+		return err < 0 ? err : -PK_ESHARED;
+	}
 	uint32_t index = PK_HANDLE_INDEX(handle);
 	if (PK_HANDLE_KIND(handle) != PK_HANDLE_FRAME || index >= k->frames.count)
 		return -PK_EBADHANDLE;
@@ -148,12 +159,12 @@ int frame_alloc(struct kernel *k, uint32_t proc, uint32_t *ret_index)
 	struct frame_pool *pool = &k->frames;
 	struct proc *p = &k->procs.procs[proc];
 
-	if (p->owned.count >= p->quota)
+	if (proc_at_quota(p))
 		return -PK_EQUOTA;
 	uint32_t index = pool->free.head;
 	if (index == KNIL)
 		return -PK_ENOMEM;
-	int err = k->port.ops->po_frame_grant(k->port.ctx, proc_handle(&k->procs, proc), index);
+	int err = k->port.ops->po_frame_grant(k->port.ctx, proc_handle(&k->procs, proc), index, 1);
 	KASSERT(k, err == 0 || err == -PK_ENOMEM, "po_frame_grant returns 0 or -PK_ENOMEM");
 	if (err < 0)
 		return err;
@@ -169,6 +180,15 @@ int frame_alloc(struct kernel *k, uint32_t proc, uint32_t *ret_index)
 	return 0;
 }
 
+uint32_t frame_take_free(struct frame_pool *pool)
+{
+	uint32_t index = frame_list_pop_head(pool, &pool->free);
+	/* The frame still holds its last owner's bytes; its next reader must not see them. */
+	if (index != KNIL)
+		kbytes_zero(frame_bytes(pool, index), PK_FRAME_SIZE);
+	return index;
+}
+
 void frame_free(struct kernel *k, uint32_t proc, uint32_t index)
 {
 	struct frame_pool *pool = &k->frames;
@@ -177,6 +197,27 @@ void frame_free(struct kernel *k, uint32_t proc, uint32_t index)
 	k->port.ops->po_frame_revoke(k->port.ctx, proc_handle(&k->procs, proc), index);
 	frame_list_remove(pool, &p->owned, index);
 	pool->owned--;
+	frame_set_holder(pool, index, FRAME_FREE, KNIL, 0);
+	frame_list_push_head(pool, &pool->free, index);
+}
+
+void frame_share(struct frame_pool *pool, uint32_t index)
+{
+	frame_set_holder(pool, index, FRAME_SHARED, KNIL, 0);
+	pool->frames[index].refs = 0;
+	frame_list_push_tail(pool, &pool->shared, index);
+}
+
+void frame_ref(struct frame_pool *pool, uint32_t index)
+{
+	pool->frames[index].refs++;
+}
+
+void frame_unref(struct frame_pool *pool, uint32_t index)
+{
+	if (--pool->frames[index].refs > 0)
+		return;
+	frame_list_remove(pool, &pool->shared, index);
 	frame_set_holder(pool, index, FRAME_FREE, KNIL, 0);
 	frame_list_push_head(pool, &pool->free, index);
 }

@@ -1,8 +1,10 @@
 /* Frames: the pool of page frames every packet lives in, and the lists that hold them.
  *
  * Each frame is in exactly one list at a time: the pool's free list, one process's owned
- * list, or one endpoint's receive queue. Lists are intrusive (links live in the frame) and
- * doubly linked, so every move is O(1) and a whole list moves by splicing. */
+ * list, one endpoint's receive queue, or the pool's shared list. Lists are intrusive (links
+ * live in the frame) and doubly linked, so every move is O(1) and a whole list moves by
+ * splicing. A shared frame is read-only and counts its references (ring slots of groups
+ * and the clock, shares processes hold); it goes back to the free list with the last. */
 #ifndef KCORE_FRAME_H
 #define KCORE_FRAME_H
 
@@ -14,7 +16,7 @@ enum frame_state {
 	FRAME_FREE = 0,
 	FRAME_OWNED = 1,  /* holder is a process */
 	FRAME_QUEUED = 2, /* holder is an endpoint */
-	FRAME_SHARED = 3, /* reference-counted; arrives with the kernel clock and multicast */
+	FRAME_SHARED = 3, /* read-only, reference-counted: a clock tick or a multicast packet */
 };
 
 struct frame {
@@ -23,6 +25,7 @@ struct frame {
 	uint32_t holder_gen; /* the holder's generation: once it changes, the frame is free */
 	uint32_t gen;	     /* bumped whenever the frame changes hands, so old handles fail */
 	uint32_t audit_mark; /* kernel_audit's visit stamp */
+	uint32_t refs;	     /* SHARED: ring slots and share records that name it */
 	uint16_t length;     /* bytes of packet in the frame */
 	uint8_t state;	     /* enum frame_state, as last written; see frame_is_free */
 };
@@ -37,9 +40,9 @@ struct frame_pool {
 	uint8_t *memory; /* count * PK_FRAME_SIZE bytes */
 	uint32_t count;
 	struct frame_list free;
-	uint32_t owned;	 /* frames in owned lists of live processes */
-	uint32_t queued; /* frames in queues of live endpoints */
-	uint32_t shared;
+	uint32_t owned;		  /* frames in owned lists of live processes */
+	uint32_t queued;	  /* frames in queues of live endpoints */
+	struct frame_list shared; /* every shared frame */
 	uint32_t audit_epoch;
 };
 
@@ -53,6 +56,12 @@ static inline uint8_t *frame_bytes(const struct frame_pool *pool, uint32_t index
 static inline pk_frame_t frame_handle(const struct frame_pool *pool, uint32_t index)
 {
 	return PK_HANDLE_MAKE(PK_HANDLE_FRAME, pool->frames[index].gen, index);
+}
+
+/* The handle a process holding a share of shared frame `index` knows it by. */
+static inline pk_frame_t frame_share_handle(const struct frame_pool *pool, uint32_t index)
+{
+	return PK_HANDLE_MAKE(PK_HANDLE_SHARE, pool->frames[index].gen, index);
 }
 
 static inline void frame_list_init(struct frame_list *list)
@@ -79,9 +88,22 @@ void frame_set_holder(struct frame_pool *pool, uint32_t index, enum frame_state 
 int frame_is_free(const struct kernel *k, uint32_t index);
 
 /* The pool index of frame `handle` if process `proc` owns it now: 0, -PK_EBADHANDLE (not
- * a current frame handle) or -PK_ENOTOWNER. */
+ * a current frame or share handle), -PK_ESHARED (a share `proc` holds: it may read the
+ * frame, never write or send it) or -PK_ENOTOWNER. */
 int frame_resolve_owned(const struct kernel *k, uint32_t proc, uint64_t handle,
 			uint64_t *ret_index);
+
+/* Frame `index`, in no list now, becomes shared with no references yet: the caller adds
+ * the first (frame_ref) before it leaves the kernel. Its generation moves on, so handles
+ * of its last holding fail. */
+void frame_share(struct frame_pool *pool, uint32_t index);
+void frame_ref(struct frame_pool *pool, uint32_t index);
+/* Drops a reference; the last one frees the frame. */
+void frame_unref(struct frame_pool *pool, uint32_t index);
+
+/* Takes the head of the free list, zeroed, for a packet the kernel writes itself (an
+ * interrupt, a tick); KNIL if the pool is empty. The frame is in no list afterwards. */
+uint32_t frame_take_free(struct frame_pool *pool);
 
 /* Kernel calls: allocate a zeroed frame for `proc`, free one it owns. */
 int frame_alloc(struct kernel *k, uint32_t proc, uint32_t *ret_index);

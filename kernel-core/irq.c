@@ -35,17 +35,8 @@ int irq_resolve(const struct irq_table *table, pk_handle_t handle, uint32_t *ret
 static uint32_t irq_write_packet(const struct kernel *k, uint32_t line, uint8_t *bytes)
 {
 	const struct irq_line *l = &k->irqs.lines[line];
-	struct pk_ipv6_header *h = (struct pk_ipv6_header *)bytes;
 	struct pk_kmsg_irq *m = (struct pk_kmsg_irq *)(bytes + PK_IPV6_HEADER_SIZE);
-	h->version_class_flow[0] = 6 << 4;
-	h->payload_length[1] = sizeof *m;
-	h->next_header = PK_KMSG_NEXT_HEADER;
-	h->hop_limit = PK_KMSG_HOP_LIMIT;
-	kbytes_put_be64(h->source, k->kan.prefix);
-	kbytes_put_be64(h->source + PK_KAN_PREFIX_SIZE, PK_KAN_KERNEL_IID);
-	kbytes_put_be64(h->destination, k->kan.prefix);
-	kbytes_put_be64(h->destination + PK_KAN_PREFIX_SIZE,
-			k->endpoints.endpoints[l->endpoint].iid);
+	kan_write_kernel_header(k, bytes, k->endpoints.endpoints[l->endpoint].iid, sizeof *m);
 	m->type = PK_KMSG_IRQ;
 	kbytes_put_be32(m->line, line);
 	kbytes_put_be32(m->raised, l->held_back);
@@ -68,15 +59,11 @@ static int irq_deliver(struct kernel *k, uint32_t line)
 	}
 	if (e->queue.count >= k->kan.queue_limit)
 		return -PK_ENOBUFS;
-	struct frame_pool *pool = &k->frames;
-	uint32_t frame = frame_list_pop_head(pool, &pool->free);
+	uint32_t frame = frame_take_free(&k->frames);
 	if (frame == KNIL)
 		return -PK_ENOMEM;
-	uint8_t *bytes = frame_bytes(pool, frame);
-	/* The frame still holds its last owner's bytes; the driver must not read them. */
-	kbytes_zero(bytes, PK_FRAME_SIZE);
 	l->sequence++;
-	uint32_t length = irq_write_packet(k, line, bytes);
+	uint32_t length = irq_write_packet(k, line, frame_bytes(&k->frames, frame));
 	k->stats.irq_delivered++;
 	l->held_back = 0;
 	l->masked = 1;

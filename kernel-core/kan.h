@@ -12,16 +12,29 @@ struct kan {
 	uint32_t default_route; /* endpoint receiving packets for outside the KAN, or KNIL */
 };
 
+/* What recv hands over: a frame, owned (from the endpoint's queue) or shared (from a group
+ * or the clock), with the packet's length and the losses to report with it. */
+struct kan_delivery {
+	uint32_t frame;
+	uint32_t length;
+	uint32_t lost; /* packets of the same group lost just before this one */
+	uint8_t shared;
+};
+
 struct kernel;
 
 void kan_init(struct kan *kan, const uint8_t prefix[PK_KAN_PREFIX_SIZE], uint32_t queue_limit);
 
 /* Kernel calls. Frames and endpoints are already checked to be the caller's. */
 int kan_send(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length);
-int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, uint32_t *ret_frame,
-	     uint32_t *ret_length);
+int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, struct kan_delivery *ret);
 int kan_route_set_default(struct kernel *k, uint32_t proc, uint32_t endpoint);
 int kan_route_clear_default(struct kernel *k, uint32_t proc);
+
+/* Writes the IPv6 header of a kernel message (include/packos/kmsg.h) at `bytes`: from the
+ * kernel's address to KAN interface ID `destination_iid`, `payload_length` bytes after it. */
+void kan_write_kernel_header(const struct kernel *k, uint8_t *bytes, uint64_t destination_iid,
+			     uint32_t payload_length);
 
 /* Queues `frame`, which is in no list now, at `endpoint` (which has room) as a packet of
  * `length` bytes, and wakes the receiver if it asked to be. */

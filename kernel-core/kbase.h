@@ -18,6 +18,28 @@ static inline uint32_t kgen_next(uint32_t gen)
 	return (gen + 1) & PK_HANDLE_GEN_MASK;
 }
 
+/* The splitmix64 finalizer: cheap, and every input bit moves every output bit, so keys that
+ * differ a little (sequential IDs, neighbouring frames) spread over a hash's buckets. */
+static inline uint64_t kmix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+/* Buckets of a chained hash over `capacity` entries: a power of two, at least twice it, so
+ * chains stay short. */
+static inline uint32_t kbucket_count(uint32_t capacity)
+{
+	uint32_t n = 1;
+	while (n < 2 * (uint64_t)capacity)
+		n <<= 1;
+	return n;
+}
+
 /* The compiler's builtins: fixed sizes become a few inline moves, and anything larger a
  * call to memset/memcpy, which every port provides (kernel-core/check_symbols.cmake). */
 static inline void kbytes_zero(void *dst, size_t n)

@@ -30,10 +30,16 @@ static int kc_frame_alloc(struct kernel *k, uint32_t proc, const uint64_t arg[],
 	return 0;
 }
 
+/* The argument is HELD: an owned frame, or a share the caller holds (then the frame is
+ * shared, since a frame is never owned and shared at once). */
 static int kc_frame_free(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
 {
 	(void)ret;
-	frame_free(k, proc, (uint32_t)arg[0]);
+	uint32_t frame = (uint32_t)arg[0];
+	if (k->frames.frames[frame].state == FRAME_SHARED)
+		share_release(k, proc, frame);
+	else
+		frame_free(k, proc, frame);
 	return 0;
 }
 
@@ -45,12 +51,13 @@ static int kc_send(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64
 
 static int kc_recv(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
 {
-	uint32_t frame, length;
-	int err = kan_recv(k, proc, (uint32_t)arg[0], &frame, &length);
+	struct kan_delivery d;
+	int err = kan_recv(k, proc, (uint32_t)arg[0], &d);
 	if (err < 0)
 		return err;
-	ret[0] = frame_handle(&k->frames, frame);
-	ret[1] = length;
+	ret[0] = d.shared ? frame_share_handle(&k->frames, d.frame)
+			  : frame_handle(&k->frames, d.frame);
+	ret[1] = (uint64_t)d.lost << 32 | d.length;
 	return 0;
 }
 
@@ -121,6 +128,34 @@ static int kc_irq_detach(struct kernel *k, uint32_t proc, const uint64_t arg[], 
 	return 0;
 }
 
+static int kc_tick_subscribe(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	(void)proc;
+	return tick_subscribe(k, (uint32_t)arg[0], &ret[0], &ret[1]);
+}
+
+static int kc_tick_unsubscribe(struct kernel *k, uint32_t proc, const uint64_t arg[],
+			       uint64_t ret[])
+{
+	(void)proc;
+	(void)ret;
+	return tick_unsubscribe(k, (uint32_t)arg[0]);
+}
+
+static int kc_group_join(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	(void)proc;
+	(void)ret;
+	return group_join(k, (uint32_t)arg[0], arg[1], arg[2]);
+}
+
+static int kc_group_leave(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	(void)proc;
+	(void)ret;
+	return group_leave(k, (uint32_t)arg[0], arg[1], arg[2]);
+}
+
 static const struct kcall_entry kcall_table[PK_KC_END] = {
 #define KCALL_ENTRY(num, name, a0, a1, a2) \
 	[num] = {kc_##name, #name, {PK_ARG_##a0, PK_ARG_##a1, PK_ARG_##a2}},
@@ -182,6 +217,10 @@ static int kcall_resolve_arg(const struct kernel *k, uint32_t proc, enum pk_arg_
 		*ret_value = raw;
 		return 0;
 	case PK_ARG_FRAME:
+		return frame_resolve_owned(k, proc, raw, ret_value);
+	case PK_ARG_HELD:
+		if (PK_HANDLE_KIND(raw) == PK_HANDLE_SHARE)
+			return share_resolve(k, proc, raw, ret_value);
 		return frame_resolve_owned(k, proc, raw, ret_value);
 	case PK_ARG_ENDPOINT:
 		return kcall_resolve_endpoint(k, proc, raw, ret_value);

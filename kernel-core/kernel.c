@@ -10,6 +10,10 @@
 #define MAX_PROCS     (1u << 20)
 #define MAX_ENDPOINTS (1u << 22)
 #define MAX_IRQ_LINES 1024u
+#define MAX_SHARES    (1u << 22)
+#define MAX_GROUPS    (1u << 16)
+#define MAX_DEPTH     (1u << 12)
+#define MAX_MEMBERS   (1u << 22) /* memberships, and clock subscribers */
 
 void kernel_config_default(struct kernel_config *cfg)
 {
@@ -24,6 +28,15 @@ void kernel_config_default(struct kernel_config *cfg)
 	cfg->irq_lines = 16;
 	cfg->hash_seed = 0x9e3779b97f4a7c15ull;
 	kbytes_copy(cfg->kan_prefix, prefix, PK_KAN_PREFIX_SIZE);
+	/* Small enough for the x86 port's fixed arena; the simulator may raise them. */
+	cfg->max_shares = 512;
+	cfg->max_groups = 16;
+	cfg->group_members = 64;
+	cfg->group_depth = 16;
+	cfg->max_memberships = 128;
+	cfg->groups_per_endpoint = 8;
+	cfg->tick_subscribers = 64;
+	cfg->tick_ns = 10000000; /* 100 Hz */
 }
 
 static int kernel_config_valid(const struct kernel_config *cfg)
@@ -33,11 +46,16 @@ static int kernel_config_valid(const struct kernel_config *cfg)
 	       cfg->max_endpoints <= MAX_ENDPOINTS && cfg->endpoints_per_proc >= 1 &&
 	       cfg->default_quota >= 1 && cfg->queue_limit >= 1 &&
 	       cfg->irq_lines <= MAX_IRQ_LINES &&
-	       cfg->kan_prefix[0] != 0xff; /* a multicast prefix cannot be a link */
+	       cfg->kan_prefix[0] != 0xff && /* a multicast prefix cannot be a link */
+	       cfg->max_shares <= MAX_SHARES && cfg->max_groups <= MAX_GROUPS &&
+	       cfg->group_depth >= 1 && cfg->group_depth <= MAX_DEPTH &&
+	       cfg->max_memberships <= MAX_MEMBERS && cfg->tick_subscribers <= MAX_MEMBERS &&
+	       cfg->tick_ns >= 1;
 }
 
 struct arena_layout {
-	size_t frames, procs, endpoints, buckets, irq_lines, size;
+	size_t frames, procs, endpoints, buckets, irq_lines, shares, share_buckets, groups,
+		group_buckets, rings, members, size;
 };
 
 static size_t align_up(size_t n)
@@ -55,9 +73,21 @@ static void arena_layout(const struct kernel_config *cfg, struct arena_layout *r
 	ret->endpoints = at;
 	at = align_up(at + (size_t)cfg->max_endpoints * sizeof(struct endpoint));
 	ret->buckets = at;
-	at = align_up(at + (size_t)endpoint_bucket_count(cfg->max_endpoints) * sizeof(uint32_t));
+	at = align_up(at + (size_t)kbucket_count(cfg->max_endpoints) * sizeof(uint32_t));
 	ret->irq_lines = at;
 	at = align_up(at + (size_t)cfg->irq_lines * sizeof(struct irq_line));
+	ret->shares = at;
+	at = align_up(at + (size_t)cfg->max_shares * sizeof(struct share));
+	ret->share_buckets = at;
+	at = align_up(at + (size_t)kbucket_count(cfg->max_shares) * sizeof(uint32_t));
+	ret->groups = at;
+	at = align_up(at + (size_t)group_capacity(cfg) * sizeof(struct group));
+	ret->group_buckets = at;
+	at = align_up(at + (size_t)kbucket_count(cfg->max_groups) * sizeof(uint32_t));
+	ret->rings = at;
+	at = align_up(at + (size_t)group_ring_slots(cfg) * sizeof(uint32_t));
+	ret->members = at;
+	at = align_up(at + (size_t)group_member_capacity(cfg) * sizeof(struct member));
 	ret->size = at;
 }
 
@@ -101,6 +131,13 @@ int kernel_init(const struct kernel_config *cfg, const struct kport *port, void 
 			    cfg->hash_seed);
 	kan_init(&k->kan, cfg->kan_prefix, cfg->queue_limit);
 	irq_table_init(&k->irqs, (struct irq_line *)(base + layout.irq_lines), cfg->irq_lines);
+	share_table_init(&k->shares, (struct share *)(base + layout.shares), cfg->max_shares,
+			 (uint32_t *)(base + layout.share_buckets), cfg->hash_seed);
+	group_table_init(&k->groups, cfg, (struct group *)(base + layout.groups),
+			 (uint32_t *)(base + layout.rings),
+			 (uint32_t *)(base + layout.group_buckets),
+			 (struct member *)(base + layout.members));
+	tick_init(&k->tick, cfg->tick_ns);
 	*ret_kernel = k;
 	return 0;
 }
@@ -118,6 +155,11 @@ int kernel_proc_create(struct kernel *k, uint32_t rights, uint32_t quota, pk_pro
 int kernel_irq_raise(struct kernel *k, uint32_t line)
 {
 	return irq_raise(k, line);
+}
+
+int kernel_clock_tick(struct kernel *k, uint64_t now_ns)
+{
+	return tick_fire(k, now_ns);
 }
 
 int kernel_proc_destroy(struct kernel *k, pk_proc_t proc)
@@ -140,6 +182,7 @@ int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_
 	ret_info->rights = p->rights;
 	ret_info->quota = p->quota;
 	ret_info->frames_owned = p->owned.count;
+	ret_info->frames_held = p->held;
 	ret_info->endpoints = p->endpoints;
 	return 0;
 }
@@ -185,10 +228,14 @@ void kernel_stats(const struct kernel *k, struct kernel_stats *ret_stats)
 	ret_stats->frames_free = k->frames.free.count;
 	ret_stats->frames_owned = k->frames.owned;
 	ret_stats->frames_queued = k->frames.queued;
-	ret_stats->frames_shared = k->frames.shared;
+	ret_stats->frames_shared = k->frames.shared.count;
 	ret_stats->procs = k->procs.alive;
 	ret_stats->endpoints = k->endpoints.alive;
 	ret_stats->irq_lines_attached = k->irqs.attached;
+	ret_stats->shares = k->shares.alive;
+	ret_stats->groups = k->groups.alive;
+	ret_stats->group_memberships = k->groups.memberships;
+	ret_stats->tick_subscribers = k->groups.subscribers;
 }
 
 _Noreturn void kernel_panic(const struct kernel *k, const char *why)

@@ -6,9 +6,12 @@
 
 #include "endpoint.h"
 #include "frame.h"
+#include "group.h"
 #include "irq.h"
 #include "kan.h"
 #include "proc.h"
+#include "share.h"
+#include "tick.h"
 
 struct kernel {
 	struct kport port;
@@ -17,6 +20,9 @@ struct kernel {
 	struct endpoint_table endpoints;
 	struct kan kan;
 	struct irq_table irqs;
+	struct share_table shares;
+	struct group_table groups;
+	struct tick tick;
 	uint32_t default_quota;
 	uint32_t endpoints_per_proc;
 	struct kernel_stats stats; /* counters only; the frame and table figures are computed */

@@ -1,6 +1,7 @@
 /* Processes: the process table, creation, and teardown that reclaims everything at once.
- * Invariant: a live process's owned list holds exactly the frames it owns, never more than
- * its quota, and its endpoint list exactly the endpoints it holds. */
+ * Invariant: a live process's owned list holds exactly the frames it owns, its share list
+ * exactly the shares it holds, both together never more than its quota, and its endpoint
+ * list exactly the endpoints it holds. */
 #include "proc.h"
 
 #include <packos/errors.h>
@@ -24,6 +25,8 @@ void proc_table_init(struct proc_table *table, struct proc *procs, uint32_t capa
 		p->endpoints_head = KNIL;
 		p->endpoints = 0;
 		p->irqs_head = KNIL;
+		p->shares_head = KNIL;
+		p->held = 0;
 		p->free_next = table->free_head;
 		table->free_head = i;
 	}
@@ -58,6 +61,8 @@ int proc_create(struct kernel *k, uint32_t rights, uint32_t quota, uint32_t *ret
 	p->endpoints_head = KNIL;
 	p->endpoints = 0;
 	p->irqs_head = KNIL;
+	p->shares_head = KNIL;
+	p->held = 0;
 	table->alive++;
 	*ret_index = index;
 	return 0;
@@ -68,12 +73,13 @@ void proc_destroy(struct kernel *k, uint32_t index)
 	struct proc_table *table = &k->procs;
 	struct proc *p = &table->procs[index];
 
-	/* Bounded by the per-process endpoint limit and the number of interrupt lines; each
-	 * endpoint reclaims its queue in O(1). */
+	/* Bounded by the per-process endpoint limit, the number of interrupt lines and the
+	 * shares it holds (its quota); each endpoint reclaims its queue in O(1). */
 	while (p->irqs_head != KNIL)
 		irq_detach(k, p->irqs_head);
 	while (p->endpoints_head != KNIL)
 		endpoint_destroy(k, p->endpoints_head);
+	share_release_all(k, index);
 
 	k->frames.owned -= p->owned.count;
 	frame_list_splice(&k->frames, &k->frames.free, &p->owned);

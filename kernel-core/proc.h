@@ -1,6 +1,7 @@
-/* Processes: protection domains. A process owns frames (up to its quota) and holds
- * endpoints (up to the per-process limit); destroying it reclaims all of them in time
- * bounded by that limit, never by how many frames it held. */
+/* Processes: protection domains. A process owns frames and holds shares of shared frames
+ * (together up to its quota), and holds endpoints (up to the per-process limit);
+ * destroying it reclaims all of them in time bounded by its endpoints and its shares,
+ * never by how many frames it owned. */
 #ifndef KCORE_PROC_H
 #define KCORE_PROC_H
 
@@ -17,6 +18,8 @@ struct proc {
 	uint32_t endpoints_head; /* its endpoints, linked through endpoint.proc_next */
 	uint32_t endpoints;	 /* how many */
 	uint32_t irqs_head;	 /* interrupt lines it has attached, through irq_line.proc_next */
+	uint32_t shares_head;	 /* its shares of shared frames, through share.proc_next */
+	uint32_t held;		 /* deliveries of shared frames it has not released */
 	uint32_t free_next;	 /* next free slot while !alive */
 	/* Contexts (threads) arrive with their own issue; they will hang off here. */
 };
@@ -27,6 +30,12 @@ struct proc_table {
 	uint32_t alive;
 	uint32_t free_head;
 };
+
+/* Whether the process may take no further frame: owned and shared count alike. */
+static inline int proc_at_quota(const struct proc *p)
+{
+	return (uint64_t)p->owned.count + p->held >= p->quota;
+}
 
 void proc_table_init(struct proc_table *table, struct proc *procs, uint32_t capacity);
 

@@ -1,7 +1,10 @@
 /* The packet API: frames, send, receive and addresses on top of the backend's kernel
  * calls. The rule that makes ownership visible lives here, once: a frame is mapped after
- * the kernel hands it over and unmapped before the program hands it back. */
+ * the kernel hands it over and unmapped before the program hands it back. A share comes
+ * with a handle of its own kind, which is how the backend knows to map it read-only. */
 #include <stddef.h>
+
+#include <packos/kmsg.h>
 
 #include "backend.h"
 #include "pk/pk.h"
@@ -66,6 +69,8 @@ static int take_frame(pk_frame_t handle, struct pk_frame *frame)
 	}
 	frame->handle = handle;
 	frame->data = data;
+	frame->shared = PK_HANDLE_KIND(handle) == PK_HANDLE_SHARE;
+	frame->lost = 0;
 	return 0;
 }
 
@@ -106,6 +111,7 @@ static int finish_send(struct pk_frame *frame, const struct pk_kresult *r)
 		frame->handle = 0;
 		return 0;
 	}
+	/* A share refused with -PK_ESHARED comes back read-only, as it was. */
 	frame->data = backend_frame_map(frame->handle);
 	return frame->data != NULL ? (int)r->status : -PK_ENOMEM;
 }
@@ -123,8 +129,12 @@ static int finish_recv(const struct pk_kresult *r, struct pk_frame *frame, uint3
 {
 	if (r->status < 0)
 		return (int)r->status;
-	*length = (uint32_t)r->ret[1];
-	return take_frame(r->ret[0], frame);
+	int err = take_frame(r->ret[0], frame);
+	if (err < 0)
+		return err;
+	*length = PK_RECV_LENGTH(r->ret[1]);
+	frame->lost = PK_RECV_LOST(r->ret[1]);
+	return 0;
 }
 
 int pk_recv(pk_endpoint_t endpoint, struct pk_frame *frame, uint32_t *length, uint32_t timeout_ms)
@@ -165,10 +175,12 @@ static int take_frames(struct pk_kresult *r, unsigned count, struct pk_frame *fr
 			continue;
 		}
 		err = take_frame(r[i].ret[0], &frames[taken]); /* gives it back if it fails */
-		if (err == 0 && lengths != NULL)
-			lengths[taken] = (uint32_t)r[i].ret[1];
-		if (err == 0)
-			taken++;
+		if (err != 0)
+			continue;
+		frames[taken].lost = PK_RECV_LOST(r[i].ret[1]);
+		if (lengths != NULL)
+			lengths[taken] = PK_RECV_LENGTH(r[i].ret[1]);
+		taken++;
 	}
 	if (taken > 0)
 		return (int)taken;
@@ -284,6 +296,65 @@ int pk_endpoint_destroy(pk_endpoint_t endpoint)
 {
 	struct pk_kresult r;
 	return run_one(plain_call(PK_KC_endpoint_destroy, endpoint, 0), &r);
+}
+
+int pk_tick_subscribe(pk_endpoint_t endpoint, uint64_t *ret_period_ns)
+{
+	struct pk_kresult r;
+	int err = run_one(plain_call(PK_KC_tick_subscribe, endpoint, 0), &r);
+	if (err == 0 && ret_period_ns != NULL)
+		*ret_period_ns = r.ret[0];
+	return err;
+}
+
+int pk_tick_unsubscribe(pk_endpoint_t endpoint)
+{
+	struct pk_kresult r;
+	return run_one(plain_call(PK_KC_tick_unsubscribe, endpoint, 0), &r);
+}
+
+static uint64_t be64(const uint8_t bytes[8])
+{
+	uint64_t value = 0;
+	for (unsigned i = 0; i < 8; i++)
+		value = value << 8 | bytes[i];
+	return value;
+}
+
+/* Only the kernel sends from its own address (interface ID 0), so nothing else passes. */
+int pk_tick_parse(const struct pk_frame *frame, uint32_t length, struct pk_tick *ret_tick)
+{
+	if (frame->data == NULL || length < PK_IPV6_HEADER_SIZE + sizeof(struct pk_kmsg_tick))
+		return -PK_EINVAL;
+	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)frame->data;
+	const struct pk_kmsg_tick *m =
+		(const struct pk_kmsg_tick *)(frame->data + PK_IPV6_HEADER_SIZE);
+	if (h->next_header != PK_KMSG_NEXT_HEADER || m->type != PK_KMSG_TICK ||
+	    be64(h->source) != be64(boot.kan_prefix) ||
+	    be64(h->source + PK_KAN_PREFIX_SIZE) != PK_KAN_KERNEL_IID)
+		return -PK_EINVAL;
+	ret_tick->tick = be64(m->tick);
+	ret_tick->now_ns = be64(m->now_ns);
+	ret_tick->period_ns = be64(m->period_ns);
+	return 0;
+}
+
+static int group_call(unsigned nr, pk_endpoint_t endpoint, const uint8_t group[PK_IPV6_ADDR_SIZE])
+{
+	struct backend_call c = plain_call(nr, endpoint, be64(group));
+	c.call.arg[2] = be64(group + 8);
+	struct pk_kresult r;
+	return run_one(c, &r);
+}
+
+int pk_group_join(pk_endpoint_t endpoint, const uint8_t group[PK_IPV6_ADDR_SIZE])
+{
+	return group_call(PK_KC_group_join, endpoint, group);
+}
+
+int pk_group_leave(pk_endpoint_t endpoint, const uint8_t group[PK_IPV6_ADDR_SIZE])
+{
+	return group_call(PK_KC_group_leave, endpoint, group);
 }
 
 const char *pk_strerror(int error)

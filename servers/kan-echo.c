@@ -1,12 +1,27 @@
-/* kan-echo: answers every packet by sending it back, source and destination swapped.
+/* kan-echo: answers ping with echo replies, and every other packet by sending it back,
+ * source and destination swapped.
  *
- * The answer is the same frame: received, edited in place and sent on, so an echo costs
- * no copy at all, and the send of one answer and the wait for the next question are one
- * entry into the kernel (pk_send_recv). */
+ * Packets come through the process's interface (<pk/netif.h>): its stack answers echo
+ * requests and refuses bad packets; what it delivers is sent back here. The answer is the
+ * same frame, received, edited in place and sent on, so an echo costs no copy, and the
+ * send of one answer and the wait for the next question are one entry into the kernel. A
+ * reassembled datagram goes back in fragments. ICMPv6 error messages are the one thing
+ * not sent back: they report on something this program sent, and bouncing a report to
+ * the node that made it tells that node nothing (and two reporters would never stop). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <pk/pk.h>
+#include <pk/net/icmpv6.h>
+#include <pk/net/ipv6.h>
+#include <pk/netif.h>
+
+static bool is_icmp_error(const struct pk_netif_packet *packet)
+{
+	/* Types below 128 are errors (RFC 4443 §2.1); the stack checked the length. */
+	return packet->protocol == PK_IPPROTO_ICMPV6 &&
+	       packet->data[packet->upper_offset] < PK_ICMPV6_ECHO_REQUEST;
+}
 
 static void swap_addresses(uint8_t *packet)
 {
@@ -15,37 +30,27 @@ static void swap_addresses(uint8_t *packet)
 	memcpy(source, h->source, sizeof source);
 	memcpy(h->source, h->destination, sizeof source);
 	memcpy(h->destination, source, sizeof source);
-	h->hop_limit = 64;
+	h->hop_limit = PK_NET_HOP_LIMIT;
 }
 
 int main(void)
 {
-	int err = pk_init();
-	if (err < 0) {
-		fprintf(stderr, "kan-echo: %s\n", pk_strerror(err));
-		return 1;
-	}
-	pk_endpoint_t endpoint = pk_endpoint(0);
-	struct pk_frame frame;
-	uint32_t length;
-	err = pk_recv(endpoint, &frame, &length, PK_WAIT_FOREVER);
-	for (;;) {
-		if (err < 0) {
-			fprintf(stderr, "kan-echo: %s\n", pk_strerror(err));
-			return 1;
-		}
-		if (length < PK_IPV6_HEADER_SIZE) {
-			/* The kernel never delivers this; a defensive drop costs nothing. */
-			pk_frame_free(&frame);
-			err = pk_recv(endpoint, &frame, &length, PK_WAIT_FOREVER);
+	int err = pk_netif_init();
+	struct pk_netif_packet packet = {0};
+	if (err == 0)
+		err = pk_netif_recv(&packet, PK_WAIT_FOREVER);
+	while (err == 0) {
+		if (is_icmp_error(&packet)) {
+			err = pk_netif_recv(&packet, PK_WAIT_FOREVER);
 			continue;
 		}
-		swap_addresses(frame.data);
-		err = pk_send_recv(&frame, length, endpoint, &frame, &length, PK_WAIT_FOREVER);
-		if (err < 0 && frame.handle != 0) {
-			/* The asker went away (or its queue is full): drop the answer, go on. */
-			pk_frame_free(&frame);
-			err = pk_recv(endpoint, &frame, &length, PK_WAIT_FOREVER);
-		}
+		swap_addresses(packet.data);
+		err = pk_netif_send_recv(&packet, PK_WAIT_FOREVER);
+		/* The asker went away or its queue is full: the answer is dropped, go on. An
+		 * error of the receive itself comes back at once from the next. */
+		if (err < 0)
+			err = pk_netif_recv(&packet, PK_WAIT_FOREVER);
 	}
+	fprintf(stderr, "kan-echo: %s\n", pk_strerror(err));
+	return 1;
 }

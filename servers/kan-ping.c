@@ -1,17 +1,23 @@
-/* kan-ping: sends ICMPv6 echo requests to a KAN address and times the answers.
+/* kan-ping: sends ICMPv6 echo requests to an address and times the echo replies.
  *
  *   kan-ping [-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS] [-q] ADDRESS
  *
- * An answer is an echo reply (type 129) or the request itself reflected by kan-echo, with
- * this program's identifier and the sequence number sent. Exit status as ping's: 0 if
- * every request was answered, 1 if some were not, 2 on an error. */
+ * Requests and replies go through the process's interface (<pk/netif.h>), so a request
+ * larger than a frame leaves in fragments and its reply is reassembled. An answer is an
+ * echo reply (type 129) from ADDRESS with this program's identifier, the sequence number
+ * sent and exactly the data sent; a reply with other data, and an ICMPv6 error about the
+ * request, are reported and counted as errors. Exit status as ping's: 0 if every request
+ * was answered, 1 if some were not, 2 on an error. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <pk/pk.h>
+#include <pk/net/icmpv6.h>
+#include <pk/net/ipv6.h>
+#include <pk/netif.h>
 
-enum { ICMPV6 = 58, ECHO_REQUEST = 128, ECHO_REPLY = 129, ICMP_ECHO_HEADER = 8 };
+enum { ICMP_ECHO_HEADER = 8, SIZE_MAX_BYTES = PK_NETIF_DATAGRAM_MAX - ICMP_ECHO_HEADER };
 
 struct options {
 	unsigned long count;
@@ -69,8 +75,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 's': {
 			unsigned long size = strtoul(value, &end, 10);
-			if (*end != '\0' || end == value ||
-			    size > PK_FRAME_SIZE - PK_IPV6_HEADER_SIZE - ICMP_ECHO_HEADER)
+			if (*end != '\0' || end == value || size > SIZE_MAX_BYTES)
 				return -1;
 			opt->size = (uint32_t)size;
 			break;
@@ -105,56 +110,146 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t write_request(uint8_t *packet, const struct options *opt, uint16_t id, uint16_t seq)
+/* Requests too large for a frame are written here and sent in fragments. */
+static uint8_t large_request[PK_IPV6_HEADER_SIZE + PK_NETIF_DATAGRAM_MAX];
+
+/* Writes the request into `packet`: into a frame (the one it holds, if any) when it fits
+ * one, else into large_request. Returns 0 or an error. */
+static int write_request(struct pk_netif_packet *packet, const struct options *opt, uint16_t id,
+			 uint16_t seq)
 {
 	uint32_t icmp_length = ICMP_ECHO_HEADER + opt->size;
-	pk_ipv6_header_init(packet, pk_address(0), opt->destination, ICMPV6, (uint16_t)icmp_length,
-			    64);
-	uint8_t *icmp = packet + PK_IPV6_HEADER_SIZE;
-	icmp[0] = ECHO_REQUEST;
+	uint32_t length = PK_IPV6_HEADER_SIZE + icmp_length;
+	if (length <= PK_FRAME_SIZE) {
+		int err = pk_netif_packet_alloc(packet);
+		if (err < 0)
+			return err;
+	} else {
+		pk_netif_release(packet);
+		packet->data = large_request;
+	}
+	uint8_t *p = packet->data;
+	pk_ipv6_header_init(p, pk_address(0), opt->destination, PK_IPPROTO_ICMPV6,
+			    (uint16_t)icmp_length, PK_NET_HOP_LIMIT);
+	uint8_t *icmp = p + PK_IPV6_HEADER_SIZE;
+	icmp[0] = PK_ICMPV6_ECHO_REQUEST;
 	icmp[1] = 0;
 	put16(icmp + 2, 0);
 	put16(icmp + 4, id);
 	put16(icmp + 6, seq);
 	for (uint32_t i = 0; i < opt->size; i++)
 		icmp[ICMP_ECHO_HEADER + i] = (uint8_t)i;
-	put16(icmp + 2, pk_ipv6_upper_checksum(packet, ICMPV6, icmp_length));
-	return PK_IPV6_HEADER_SIZE + icmp_length;
+	put16(icmp + 2, pk_ipv6_upper_checksum(p, PK_IPPROTO_ICMPV6, icmp_length));
+	packet->length = length;
+	return 0;
 }
 
-static int is_answer(const uint8_t *packet, uint32_t length, uint16_t id, uint16_t seq)
+enum answer {
+	ANSWER_NONE,	/* nothing about this request (yet) */
+	ANSWER_REPLY,	/* its echo reply, data intact */
+	ANSWER_DAMAGED, /* its echo reply, with other data */
+	ANSWER_ERROR,	/* an ICMPv6 error quoting it */
+};
+
+/* Whether `echo` (an ICMPv6 message of `length` bytes) is an echo message of `type` with
+ * this program's identifier and sequence number `seq`. */
+static bool is_echo(const uint8_t *echo, uint32_t length, uint8_t type, uint16_t id, uint16_t seq)
 {
-	if (length < PK_IPV6_HEADER_SIZE + ICMP_ECHO_HEADER || packet[6] != ICMPV6)
-		return 0;
-	const uint8_t *icmp = packet + PK_IPV6_HEADER_SIZE;
-	return (icmp[0] == ECHO_REPLY || icmp[0] == ECHO_REQUEST) && get16(icmp + 4) == id &&
-	       get16(icmp + 6) == seq;
+	return length >= ICMP_ECHO_HEADER && echo[0] == type && echo[1] == 0 &&
+	       get16(echo + 4) == id && get16(echo + 6) == seq;
 }
 
-/* Sends one request in `frame` (allocated if it has none) and waits for its answer,
- * dropping stale answers to earlier ones. The answer's frame comes back in `frame`, ready
- * to carry the next request: a steady ping allocates nothing. Returns the round trip in
- * ns, 0 if no answer came in time, or a negative error. */
-static int64_t ping_once(const struct options *opt, uint16_t id, uint16_t seq,
-			 struct pk_frame *frame)
+/* What a delivered packet says about request `seq`. */
+static enum answer classify(const struct pk_netif_packet *packet, const struct options *opt,
+			    uint16_t id, uint16_t seq)
 {
-	int err;
-	if (frame->handle == 0 && (err = pk_frame_alloc(frame)) < 0)
-		return err;
-	uint32_t length = write_request(frame->data, opt, id, seq), in_length;
+	if (packet->protocol != PK_IPPROTO_ICMPV6)
+		return ANSWER_NONE;
+	const uint8_t *icmp = packet->data + packet->upper_offset;
+	uint32_t icmp_length = packet->length - packet->upper_offset;
+	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)packet->data;
+	if (icmp[0] == PK_ICMPV6_ECHO_REPLY) {
+		if (memcmp(h->source, opt->destination, PK_IPV6_ADDR_SIZE) != 0 ||
+		    !is_echo(icmp, icmp_length, PK_ICMPV6_ECHO_REPLY, id, seq))
+			return ANSWER_NONE;
+		if (icmp_length != ICMP_ECHO_HEADER + opt->size)
+			return ANSWER_DAMAGED;
+		for (uint32_t i = 0; i < opt->size; i++)
+			if (icmp[ICMP_ECHO_HEADER + i] != (uint8_t)i)
+				return ANSWER_DAMAGED;
+		return ANSWER_REPLY;
+	}
+	/* An error quotes the request from its IPv6 header on; ours carry no extension
+	 * headers, so the echo header follows it. */
+	const uint8_t *quoted = icmp + PK_ICMPV6_HEADER_SIZE;
+	uint32_t quoted_length = icmp_length - PK_ICMPV6_HEADER_SIZE;
+	if (icmp[0] < PK_ICMPV6_ECHO_REQUEST &&
+	    quoted_length >= PK_IPV6_HEADER_SIZE + ICMP_ECHO_HEADER &&
+	    quoted[6] == PK_IPPROTO_ICMPV6 &&
+	    memcmp(((const struct pk_ipv6_header *)quoted)->source, pk_address(0),
+		   PK_IPV6_ADDR_SIZE) == 0 &&
+	    is_echo(quoted + PK_IPV6_HEADER_SIZE, quoted_length - PK_IPV6_HEADER_SIZE,
+		    PK_ICMPV6_ECHO_REQUEST, id, seq))
+		return ANSWER_ERROR;
+	return ANSWER_NONE;
+}
+
+struct outcome {
+	int error; /* of a send or a receive */
+	enum answer answer;
+	uint64_t rtt_ns;
+	uint8_t from[PK_IPV6_ADDR_SIZE];
+	uint8_t type, code; /* of the answer */
+};
+
+/* Sends request `seq` and waits for what answers it, dropping stale answers to earlier
+ * ones. The answer stays in `packet`; its frame, if it came in one, carries the next
+ * request, so a steady ping allocates nothing. */
+static struct outcome ping_once(const struct options *opt, uint16_t id, uint16_t seq,
+				struct pk_netif_packet *packet)
+{
+	struct outcome out = {0};
+	int err = write_request(packet, opt, id, seq);
+	if (err < 0) {
+		out.error = err;
+		return out;
+	}
 	uint64_t start = pk_now_ns(), deadline = start + (uint64_t)opt->timeout_ms * 1000000u;
-	err = pk_send_recv(frame, length, pk_endpoint(0), frame, &in_length, opt->timeout_ms);
+	err = pk_netif_send_recv(packet, opt->timeout_ms);
 	while (err == 0) {
 		uint64_t now = pk_now_ns();
-		if (is_answer(frame->data, in_length, id, seq))
-			return (int64_t)(now - start);
-		pk_frame_free(frame);
+		out.answer = classify(packet, opt, id, seq);
+		if (out.answer != ANSWER_NONE) {
+			out.rtt_ns = now - start;
+			memcpy(out.from, ((const struct pk_ipv6_header *)packet->data)->source,
+			       PK_IPV6_ADDR_SIZE);
+			out.type = packet->data[packet->upper_offset];
+			out.code = packet->data[packet->upper_offset + 1];
+			return out;
+		}
 		if (now >= deadline)
-			return 0;
+			return out;
 		uint32_t left_ms = (uint32_t)((deadline - now + 999999) / 1000000);
-		err = pk_recv(pk_endpoint(0), frame, &in_length, left_ms);
+		err = pk_netif_recv(packet, left_ms);
 	}
-	return err == -PK_ETIMEDOUT ? 0 : err;
+	if (err != -PK_ETIMEDOUT)
+		out.error = err;
+	return out;
+}
+
+static const char *icmp_error_name(uint8_t type)
+{
+	switch (type) {
+	case PK_ICMPV6_DEST_UNREACHABLE:
+		return "destination unreachable";
+	case PK_ICMPV6_PACKET_TOO_BIG:
+		return "packet too big";
+	case PK_ICMPV6_TIME_EXCEEDED:
+		return "time exceeded";
+	case PK_ICMPV6_PARAMETER_PROBLEM:
+		return "parameter problem";
+	}
+	return "ICMPv6 error";
 }
 
 static void record(struct stats *st, double us)
@@ -167,12 +262,48 @@ static void record(struct stats *st, double us)
 	st->received++;
 }
 
+/* Prints and counts one request's outcome. */
+static void report(struct stats *st, const struct options *opt, const char *text, unsigned long seq,
+		   const struct outcome *out)
+{
+	char from[PK_ADDR_STRLEN];
+	pk_addr_format(out->from, from);
+	double us = (double)out->rtt_ns / 1000.0;
+	st->sent++;
+	if (out->error < 0) {
+		st->errors++;
+		printf("From %s icmp_seq=%lu: %s\n", text, seq, pk_strerror(out->error));
+		return;
+	}
+	switch (out->answer) {
+	case ANSWER_NONE:
+		if (!opt->quiet)
+			printf("no answer from %s icmp_seq=%lu\n", text, seq);
+		return;
+	case ANSWER_REPLY:
+		record(st, us);
+		if (!opt->quiet)
+			printf("%u bytes from %s: icmp_seq=%lu time=%.1f us\n",
+			       opt->size + ICMP_ECHO_HEADER, from, seq, us);
+		return;
+	case ANSWER_DAMAGED:
+		st->errors++;
+		printf("From %s icmp_seq=%lu: echo reply with other data than sent\n", from, seq);
+		return;
+	case ANSWER_ERROR:
+		st->errors++;
+		printf("From %s icmp_seq=%lu: %s (code %u)\n", from, seq,
+		       icmp_error_name(out->type), out->code);
+		return;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
 	if (parse_options(argc, argv, &opt) < 0)
 		return usage();
-	int err = pk_init();
+	int err = pk_netif_init();
 	if (err < 0) {
 		fprintf(stderr, "kan-ping: %s\n", pk_strerror(err));
 		return 2;
@@ -184,30 +315,16 @@ int main(int argc, char **argv)
 		printf("PING %s: %u data bytes\n", text, opt.size);
 
 	struct stats st = {0};
-	struct pk_frame frame = {0};
+	struct pk_netif_packet packet = {0};
 	for (unsigned long seq = 1; seq <= opt.count; seq++) {
 		if (seq > 1 && opt.interval_ns > 0)
 			pk_sleep_ns(opt.interval_ns);
-		int64_t rtt = ping_once(&opt, id, (uint16_t)seq, &frame);
-		st.sent++;
-		if (rtt < 0) {
-			st.errors++;
-			printf("From %s icmp_seq=%lu: %s\n", text, seq, pk_strerror((int)rtt));
-		} else if (rtt == 0) {
-			if (!opt.quiet)
-				printf("no answer from %s icmp_seq=%lu\n", text, seq);
-		} else {
-			record(&st, (double)rtt / 1000.0);
-			if (!opt.quiet)
-				printf("%u bytes from %s: icmp_seq=%lu time=%.1f us\n",
-				       opt.size + ICMP_ECHO_HEADER, text, seq,
-				       (double)rtt / 1000.0);
-		}
+		struct outcome out = ping_once(&opt, id, (uint16_t)seq, &packet);
+		report(&st, &opt, text, seq, &out);
 		fflush(stdout);
 	}
+	pk_netif_release(&packet);
 
-	if (frame.handle != 0)
-		pk_frame_free(&frame);
 	printf("--- %s kan-ping statistics ---\n", text);
 	printf("%lu packets transmitted, %lu received, ", st.sent, st.received);
 	if (st.errors > 0)

@@ -1,9 +1,9 @@
 /* The kernel core's port contract on Linux (kcore/port.h).
  *
  * Frames need no work on grant and revoke here: a program maps a frame of the pool's
- * memfd itself when the kernel gives it one, and its runtime unmaps it before sending
- * (docs/sim.md, isolation modes). Wakes go to the transport, faults to the process
- * table. */
+ * memfd itself when the kernel gives it one (read-only when the handle is a share), and
+ * its runtime unmaps it before sending (docs/sim.md, isolation modes). Wakes go to the
+ * transport, faults to the process table. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 
@@ -17,9 +17,9 @@ static void linux_wake(void *ctx, pk_proc_t proc, pk_endpoint_t endpoint)
 		channel_packet_arrived(d, p, endpoint);
 }
 
-static int linux_frame_grant(void *ctx, pk_proc_t proc, uint32_t frame_number)
+static int linux_frame_grant(void *ctx, pk_proc_t proc, uint32_t frame_number, int writable)
 {
-	(void)ctx, (void)proc, (void)frame_number;
+	(void)ctx, (void)proc, (void)frame_number, (void)writable;
 	return 0;
 }
 

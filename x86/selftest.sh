@@ -32,6 +32,8 @@ modules+=",$image/kan-ping.elf name=kan-ping iid=2 expect=exit:0 -- -c 20 -i 0.0
 modules+=",$image/use-after-send.elf name=use-after-send iid=3 expect=fault -- $echo_address"
 modules+=",$image/double-free.elf name=double-free iid=4 expect=fault"
 modules+=",$image/fpu-spin.elf name=fpu-spin iid=5 expect=exit:0 -- 100"
+# 8 KiB pings: requests and replies in fragments, reassembled by each side's stack.
+modules+=",$image/kan-ping.elf name=kan-ping-8k iid=6 expect=exit:0 -- -c 5 -i 0.01 -s 8192 $echo_address"
 
 log=$image/selftest.log
 started=$(date +%s%N)
@@ -57,7 +59,14 @@ require '^selftest: load:kan-ping ok'
 require '^selftest: load:use-after-send ok'
 require '^selftest: load:double-free ok'
 require '^selftest: load:fpu-spin ok'
-require '^\[kan-ping\] 20 packets transmitted, 20 received'
+require '^selftest: load:kan-ping-8k ok'
+# kan-ping counts only echo replies (type 129) with its identifier, sequence and data: kan-echo's
+# stack answered them.
+require '^\[kan-ping\] 64 bytes from fd6b:616e::1: icmp_seq=20 '
+require '^\[kan-ping\] 20 packets transmitted, 20 received, 0% packet loss'
+require '^\[kan-ping-8k\] 8200 bytes from fd6b:616e::1: icmp_seq=5 '
+require '^\[kan-ping-8k\] 5 packets transmitted, 5 received, 0% packet loss'
+require '^selftest: program:kan-ping-8k ok'
 require '^\[use-after-send\] selftest: echo-same-frame ok'
 require '^\[use-after-send\] selftest: sent-frame-gone ok'
 require '^fault: use-after-send: exception 14 '

@@ -19,7 +19,8 @@
 #define PK_KAN_KERNEL_IID   0u
 
 enum pk_kmsg_type {
-	PK_KMSG_IRQ = 1, /* an interrupt on a line attached to the receiving endpoint */
+	PK_KMSG_IRQ = 1,  /* an interrupt on a line attached to the receiving endpoint */
+	PK_KMSG_TICK = 2, /* a tick of the kernel clock, to an endpoint subscribed to it */
 };
 
 /* An interrupt. The line is masked from the moment this packet is queued until the driver
@@ -35,5 +36,20 @@ struct pk_kmsg_irq {
 };
 
 _Static_assert(sizeof(struct pk_kmsg_irq) == 32, "an interrupt message is 32 bytes");
+
+/* A clock tick. One frame per tick is shared, read-only, by every subscriber, so it says
+ * only what is the same for all of them; its destination is the kernel's address, like its
+ * source. How many ticks this subscriber missed since the last one it got (it had not read
+ * that one yet, or the kernel had no free frame) comes with the packet, in recv's result
+ * (PK_RECV_LOST in kcalls.h), and is also the gap in `tick`. */
+struct pk_kmsg_tick {
+	uint8_t type; /* PK_KMSG_TICK */
+	uint8_t reserved[7];
+	uint8_t tick[8];      /* ticks since the kernel started, this one included */
+	uint8_t now_ns[8];    /* the port's monotonic time at this tick, in nanoseconds */
+	uint8_t period_ns[8]; /* the configured time between ticks */
+};
+
+_Static_assert(sizeof(struct pk_kmsg_tick) == 32, "a tick message is 32 bytes");
 
 #endif

@@ -13,7 +13,7 @@
 #define PK_FRAME_SIZE 4096u
 
 typedef uint64_t pk_handle_t;
-typedef pk_handle_t pk_frame_t;	   /* a frame the holder owns */
+typedef pk_handle_t pk_frame_t;	   /* a frame the holder owns, or a read-only share of one */
 typedef pk_handle_t pk_proc_t;	   /* a process (protection domain) */
 typedef pk_handle_t pk_endpoint_t; /* a KAN address bound to a process */
 typedef pk_handle_t pk_irq_t;	   /* an interrupt line attached to one of its endpoints */
@@ -29,6 +29,11 @@ enum pk_handle_kind {
 	PK_HANDLE_GROUP = 4,
 	PK_HANDLE_IRQ = 5,
 	PK_HANDLE_CONTEXT = 6,
+	/* A read-only share of a frame (a clock tick, a multicast packet) that other holders
+	 * see too. Its index is the frame's number, as for PK_HANDLE_FRAME, so the frame's
+	 * place in the pool is found the same way; its generation is the frame's for as long
+	 * as the frame stays shared. The kind is what tells a runtime to map it read-only. */
+	PK_HANDLE_SHARE = 7,
 };
 
 #define PK_HANDLE_KIND_SHIFT 60
@@ -43,7 +48,8 @@ enum pk_handle_kind {
 #define PK_HANDLE_GEN(h)   ((uint32_t)((uint64_t)(h) >> PK_HANDLE_GEN_SHIFT) & PK_HANDLE_GEN_MASK)
 #define PK_HANDLE_INDEX(h) ((uint32_t)(uint64_t)(h))
 
-/* A frame's number is its index in the pool; its bytes start at number * PK_FRAME_SIZE. */
+/* A frame's number is its index in the pool; its bytes start at number * PK_FRAME_SIZE.
+ * The same for a frame handle and a share handle. */
 #define PK_FRAME_NUMBER(h) PK_HANDLE_INDEX(h)
 
 /* Rights are process attributes granted at creation; a kernel call that needs one fails

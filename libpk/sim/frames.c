@@ -9,7 +9,10 @@
  * A protection change keeps the page-table entry, so a frame that comes back costs no
  * page fault; the gaps keep neighbouring frames from merging into one mapping that every
  * change would split and merge again. Mapping and unmapping each frame anew costs 2.5
- * times as much (docs/performance.md). */
+ * times as much (docs/performance.md). A share (a handle of kind PK_HANDLE_SHARE: a tick,
+ * a multicast packet) is opened read-only, so a write to a frame others read faults. The
+ * kernel may hand the program the same share twice (two of its endpoints in one group);
+ * each frame counts its opens, and closes when the last is gone. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@ static int pool_fd = -1;
 static uint32_t pool_frames;
 static uint8_t *pool;	      /* shared: the pool; remap: the reserved stretch */
 static uint8_t *placed;	      /* remap: a bit per frame, set once mapped at its place */
+static uint32_t *opens;	      /* remap: per frame, how many times the program has it open */
 static unsigned frame_stride; /* bytes from one frame's place to the next */
 
 int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
@@ -40,8 +44,14 @@ int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
 	} else {
 		frame_stride = 2 * PK_FRAME_SIZE;
 		placed = calloc((frame_count + 7) / 8, 1);
-		if (placed == NULL)
+		opens = calloc(frame_count, sizeof *opens);
+		if (placed == NULL || opens == NULL) {
+			free(placed);
+			free(opens);
+			placed = NULL;
+			opens = NULL;
 			return -PK_ENOMEM;
+		}
 		mapped = mmap(NULL, (size_t)frame_count * frame_stride, PROT_NONE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	}
@@ -55,15 +65,15 @@ int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
 	return 0;
 }
 
-/* Remap: makes frame `number`, whose place is `data`, reachable. */
-static int open_frame(uint32_t number, uint8_t *data)
+/* Remap: makes frame `number`, whose place is `data`, reachable with `prot`. */
+static int open_frame(uint32_t number, uint8_t *data, int prot)
 {
 	uint8_t bit = (uint8_t)(1u << (number % 8));
 	if (placed[number / 8] & bit)
-		return mprotect(data, PK_FRAME_SIZE, PROT_READ | PROT_WRITE);
+		return mprotect(data, PK_FRAME_SIZE, prot);
 	/* MAP_POPULATE takes the page fault here, where it is cheaper than a first touch. */
-	if (mmap(data, PK_FRAME_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
-		 pool_fd, (off_t)number * PK_FRAME_SIZE) == MAP_FAILED)
+	if (mmap(data, PK_FRAME_SIZE, prot, MAP_SHARED | MAP_FIXED | MAP_POPULATE, pool_fd,
+		 (off_t)number * PK_FRAME_SIZE) == MAP_FAILED)
 		return -1;
 	placed[number / 8] |= bit;
 	return 0;
@@ -75,19 +85,26 @@ uint8_t *backend_frame_map(pk_frame_t frame)
 	if (number >= pool_frames)
 		return NULL;
 	uint8_t *data = pool + (size_t)number * frame_stride;
-	if (placed != NULL && open_frame(number, data) < 0)
+	if (placed == NULL || opens[number]++ > 0)
+		return data;
+	int prot = PK_HANDLE_KIND(frame) == PK_HANDLE_SHARE ? PROT_READ : PROT_READ | PROT_WRITE;
+	if (open_frame(number, data, prot) < 0) {
+		opens[number]--;
 		return NULL;
+	}
 	return data;
 }
 
 void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
 {
-	(void)frame;
+	uint32_t number = PK_FRAME_NUMBER(frame);
+	if (placed == NULL || data == NULL || number >= pool_frames || opens[number] == 0 ||
+	    --opens[number] > 0)
+		return;
 	/* Closing fails only when the system refuses to change the mapping (ENOMEM at the
 	 * map-count limit): the frame then stays reachable, as in shared mode. Said once. */
 	static int said;
-	if (placed != NULL && data != NULL && mprotect(data, PK_FRAME_SIZE, PROT_NONE) < 0 &&
-	    !said++)
+	if (mprotect(data, PK_FRAME_SIZE, PROT_NONE) < 0 && !said++)
 		fprintf(stderr,
 			"libpk: closing a sent frame: %s; a use after send will not fault\n",
 			strerror(errno));

@@ -17,10 +17,9 @@ static void fake_wake(void *ctx, pk_proc_t proc, pk_endpoint_t endpoint)
 	fp->last_wake_endpoint = endpoint;
 }
 
-static int fake_frame_grant(void *ctx, pk_proc_t proc, uint32_t frame_number)
+static int fake_frame_grant(void *ctx, pk_proc_t proc, uint32_t frame_number, int writable)
 {
 	struct fake_port *fp = ctx;
-	(void)proc;
 	assert_true(frame_number < fp->cfg.frame_count);
 	if (fp->fail_next_grant) {
 		int err = fp->fail_next_grant;
@@ -28,6 +27,10 @@ static int fake_frame_grant(void *ctx, pk_proc_t proc, uint32_t frame_number)
 		return err;
 	}
 	fp->grants++;
+	if (!writable)
+		fp->readonly_grants++;
+	fp->last_grant_proc = proc;
+	fp->last_grant_frame = frame_number;
 	return 0;
 }
 
@@ -37,6 +40,7 @@ static void fake_frame_revoke(void *ctx, pk_proc_t proc, uint32_t frame_number)
 	(void)proc;
 	assert_true(frame_number < fp->cfg.frame_count);
 	fp->revokes++;
+	fp->last_revoke_frame = frame_number;
 }
 
 static void fake_proc_faulted(void *ctx, pk_proc_t proc, unsigned kcall_nr, int error)
@@ -72,6 +76,13 @@ void fake_port_config(struct kernel_config *cfg)
 	cfg->endpoints_per_proc = 4;
 	cfg->default_quota = 16;
 	cfg->queue_limit = 8;
+	cfg->max_shares = 32;
+	cfg->max_groups = 4;
+	cfg->group_members = 8;
+	cfg->group_depth = 4;
+	cfg->max_memberships = 16;
+	cfg->groups_per_endpoint = 3;
+	cfg->tick_subscribers = 4;
 }
 
 int fake_port_start(struct fake_port *fp, const struct kernel_config *cfg)
@@ -119,6 +130,9 @@ void fake_port_stop(struct fake_port *fp)
 	assert_int_equal(st.frames_owned + st.frames_queued + st.frames_shared, 0);
 	assert_int_equal(st.procs, 0);
 	assert_int_equal(st.endpoints, 0);
+	assert_int_equal(st.shares, 0);
+	assert_int_equal(st.groups, 0);
+	assert_int_equal(st.group_memberships + st.tick_subscribers, 0);
 	free(fp->arena);
 	free(fp->frame_memory);
 }
@@ -224,4 +238,35 @@ int fake_port_send(struct fake_port *fp, pk_proc_t proc, uint64_t src_iid, uint6
 	if (ret_frame)
 		*ret_frame = err < 0 ? frame : 0;
 	return err;
+}
+
+void fake_port_multicast_address(uint8_t scope_and_flags, uint64_t group_id, uint8_t ret_addr[16])
+{
+	memset(ret_addr, 0, 16);
+	ret_addr[0] = 0xff;
+	ret_addr[1] = (uint8_t)scope_and_flags;
+	for (int i = 15; i >= 8; i--, group_id >>= 8)
+		ret_addr[i] = (uint8_t)group_id;
+}
+
+uint64_t fake_port_be64(const uint8_t bytes[8])
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | bytes[i];
+	return v;
+}
+
+int fake_port_join(struct fake_port *fp, pk_proc_t proc, pk_endpoint_t endpoint,
+		   const uint8_t group[16])
+{
+	return fake_port_call(fp, proc, PK_KC_group_join, endpoint, fake_port_be64(group),
+			      fake_port_be64(group + 8), NULL);
+}
+
+int fake_port_leave(struct fake_port *fp, pk_proc_t proc, pk_endpoint_t endpoint,
+		    const uint8_t group[16])
+{
+	return fake_port_call(fp, proc, PK_KC_group_leave, endpoint, fake_port_be64(group),
+			      fake_port_be64(group + 8), NULL);
 }

@@ -4,7 +4,7 @@
  *
  * The cmocka fixtures fake_port_setup/fake_port_teardown give each test a fresh kernel;
  * teardown audits it, destroys every process the test created and then requires the
- * kernel to be empty: every frame free, no process, no endpoint. */
+ * kernel to be empty: every frame free, no process, no endpoint, no share, no group. */
 #ifndef TESTS_FAKE_PORT_H
 #define TESTS_FAKE_PORT_H
 
@@ -26,6 +26,9 @@ struct fake_port {
 	pk_proc_t last_wake_proc;
 	pk_endpoint_t last_wake_endpoint;
 	unsigned grants, revokes;
+	unsigned readonly_grants; /* grants of shared frames, which must not be writable */
+	pk_proc_t last_grant_proc;
+	uint32_t last_grant_frame, last_revoke_frame;
 	unsigned faults;
 	pk_proc_t last_fault_proc;
 	unsigned last_fault_kcall;
@@ -82,5 +85,18 @@ uint32_t fake_port_write_kan_packet(struct fake_port *fp, pk_frame_t frame, uint
  * still the sender's and is returned in *ret_frame (if non-NULL). */
 int fake_port_send(struct fake_port *fp, pk_proc_t proc, uint64_t src_iid, uint64_t dst_iid,
 		   uint16_t payload, pk_frame_t *ret_frame);
+
+/* The multicast address ff<scope>::<group_id>: byte 1 is `scope_and_flags`, the last eight
+ * bytes `group_id`. */
+void fake_port_multicast_address(uint8_t scope_and_flags, uint64_t group_id, uint8_t ret_addr[16]);
+
+/* Eight bytes in network order as a number, as group_join takes an address's halves. */
+uint64_t fake_port_be64(const uint8_t bytes[8]);
+
+/* group_join and group_leave of `endpoint` to the group of address `group`; the status. */
+int fake_port_join(struct fake_port *fp, pk_proc_t proc, pk_endpoint_t endpoint,
+		   const uint8_t group[16]);
+int fake_port_leave(struct fake_port *fp, pk_proc_t proc, pk_endpoint_t endpoint,
+		    const uint8_t group[16]);
 
 #endif

@@ -136,13 +136,25 @@ static struct fake_port *busy_kernel(void)
 	assert_int_equal(fake_port_setup((void **)&fp), 0);
 	pk_proc_t p = fake_port_proc(fp, 0);
 	pk_proc_t q = fake_port_proc(fp, PK_RIGHT_ROUTER);
-	fake_port_endpoint(fp, p, 1);
+	pk_endpoint_t member = fake_port_endpoint(fp, p, 1);
 	pk_endpoint_t uplink = fake_port_endpoint(fp, q, 2);
 	assert_int_equal(fake_port_call(fp, q, PK_KC_route_set_default, uplink, 0, 0, NULL), 0);
 	fake_port_frame(fp, p);
 	fake_port_frame(fp, p);
 	assert_int_equal(fake_port_send(fp, p, 1, 2, 0, NULL), 0);
 	assert_int_equal(fake_port_send(fp, p, 1, 2, 0, NULL), 0);
+	/* A tick p holds a share of, and a multicast packet waiting for p in a group. */
+	assert_int_equal(fake_port_call(fp, p, PK_KC_tick_subscribe, member, 0, 0, NULL), 0);
+	assert_int_equal(kernel_clock_tick(fp->k, 1), 0);
+	struct pk_kresult r;
+	assert_int_equal(fake_port_call(fp, p, PK_KC_recv, member, 0, 0, &r), 0);
+	uint8_t group[16], source[16];
+	fake_port_multicast_address(0x02, 9, group);
+	fake_port_address(fp, 2, source);
+	assert_int_equal(fake_port_join(fp, p, member, group), 0);
+	pk_frame_t f = fake_port_frame(fp, q);
+	uint32_t length = fake_port_write_packet(fp, f, source, group, 0);
+	assert_int_equal(fake_port_call(fp, q, PK_KC_send, f, length, 0, NULL), 0);
 	fake_port_assert_audit(fp);
 	return fp;
 }
@@ -230,6 +242,47 @@ static void test_audit_catches_a_route_to_a_non_router(void **state)
 	expect_audit_failure(fp, "default route");
 }
 
+static void test_audit_catches_a_wrong_reference_count(void **state)
+{
+	(void)state;
+	struct fake_port *fp = busy_kernel();
+	fp->k->frames.frames[fp->k->groups.groups[GROUP_CLOCK_INDEX].ring[0]].refs++;
+	expect_audit_failure(fp, "reference count");
+}
+
+static void test_audit_catches_a_ring_slot_naming_a_free_frame(void **state)
+{
+	(void)state;
+	struct fake_port *fp = busy_kernel();
+	fp->k->groups.groups[GROUP_CLOCK_INDEX].ring[0] = fp->k->frames.free.head;
+	expect_audit_failure(fp, "not shared");
+}
+
+static void test_audit_catches_a_wrong_held_count(void **state)
+{
+	(void)state;
+	struct fake_port *fp = busy_kernel();
+	fp->k->procs.procs[0].held++;
+	expect_audit_failure(fp, "held shares");
+}
+
+static void test_audit_catches_a_wrong_membership_count(void **state)
+{
+	(void)state;
+	struct fake_port *fp = busy_kernel();
+	fp->k->groups.memberships++;
+	expect_audit_failure(fp, "membership counts");
+}
+
+static void test_audit_catches_a_member_reading_past_the_head(void **state)
+{
+	(void)state;
+	struct fake_port *fp = busy_kernel();
+	struct endpoint *e = &fp->k->endpoints.endpoints[fp->k->procs.procs[0].endpoints_head];
+	fp->k->groups.members[e->members_tail].next += 5;
+	expect_audit_failure(fp, "past its group's head");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +303,11 @@ int main(void)
 		cmocka_unit_test(test_audit_catches_an_endpoint_missing_from_the_hash),
 		cmocka_unit_test(test_audit_catches_a_quota_overrun),
 		cmocka_unit_test(test_audit_catches_a_route_to_a_non_router),
+		cmocka_unit_test(test_audit_catches_a_wrong_reference_count),
+		cmocka_unit_test(test_audit_catches_a_ring_slot_naming_a_free_frame),
+		cmocka_unit_test(test_audit_catches_a_wrong_held_count),
+		cmocka_unit_test(test_audit_catches_a_wrong_membership_count),
+		cmocka_unit_test(test_audit_catches_a_member_reading_past_the_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

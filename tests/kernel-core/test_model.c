@@ -432,7 +432,7 @@ static pk_proc_t pick_dead_proc(struct model *m, uint32_t caller)
 /* How each call reads its argument words, as docs/kcalls.md lists them. */
 static const uint8_t model_arg_kinds[PK_KC_END][PK_KCALL_ARGS] = {
 	[PK_KC_frame_alloc] = {PK_ARG_NONE, PK_ARG_NONE, PK_ARG_NONE},
-	[PK_KC_frame_free] = {PK_ARG_FRAME, PK_ARG_NONE, PK_ARG_NONE},
+	[PK_KC_frame_free] = {PK_ARG_HELD, PK_ARG_NONE, PK_ARG_NONE},
 	[PK_KC_send] = {PK_ARG_FRAME, PK_ARG_VALUE, PK_ARG_NONE},
 	[PK_KC_recv] = {PK_ARG_ENDPOINT, PK_ARG_NONE, PK_ARG_NONE},
 	[PK_KC_endpoint_create] = {PK_ARG_VALUE, PK_ARG_NONE, PK_ARG_NONE},
@@ -521,7 +521,7 @@ static int model_send_outcome(const struct model *m, uint32_t sender, uint32_t f
 		if (endpoint < 0)
 			return -PK_EHOSTUNREACH;
 	} else if (destination[0] == 0xff) {
-		return -PK_ENOTSUP;
+		return -PK_EHOSTUNREACH; /* link-local, and the model joins no group */
 	} else {
 		endpoint = m->default_route;
 		if (endpoint < 0)
@@ -566,6 +566,7 @@ static struct model_prediction model_predict(struct model *m, pk_proc_t caller_h
 			err = call->arg[i] == 0 ? 0 : -PK_EINVAL;
 			break;
 		case PK_ARG_FRAME:
+		case PK_ARG_HELD: /* the model never receives a share: only owned frames */
 			err = model_check_frame_arg(m, caller, call->arg[i], &p.frame);
 			break;
 		case PK_ARG_ENDPOINT:
@@ -1372,7 +1373,6 @@ static void model_assert_coverage(const struct model_coverage *c)
 		{PK_KC_send, PK_ESOURCE},
 		{PK_KC_send, PK_EHOSTUNREACH},
 		{PK_KC_send, PK_ENETUNREACH},
-		{PK_KC_send, PK_ENOTSUP},
 		{PK_KC_send, PK_ENOBUFS},
 		{PK_KC_recv, 0},
 		{PK_KC_recv, PK_EWOULDBLOCK},

@@ -31,14 +31,17 @@ static void x86_wake(void *ctx, pk_proc_t proc, pk_endpoint_t endpoint)
 		t->woken = true;
 }
 
-static int x86_frame_grant(void *ctx, pk_proc_t proc, uint32_t frame_number)
+/* A shared frame (a tick, a multicast packet) is mapped without the write bit: others
+ * read the same page, so a write to it faults the writer. */
+static int x86_frame_grant(void *ctx, pk_proc_t proc, uint32_t frame_number, int writable)
 {
 	(void)ctx;
 	struct task *t = task_of_proc(proc);
 	if (t == NULL || frame_number >= PORT_FRAMES)
 		return -PK_ENOMEM;
 	uint32_t page = (uint32_t)frame_pool + frame_number * PK_FRAME_SIZE;
-	if (vmspace_map(&t->space, window_address(frame_number), page, VMSPACE_WRITABLE) < 0)
+	if (vmspace_map(&t->space, window_address(frame_number), page,
+			writable ? VMSPACE_WRITABLE : 0) < 0)
 		return -PK_ENOMEM;
 	counters.grants++;
 	return 0;

@@ -29,6 +29,15 @@ struct kernel_config {
 	uint32_t irq_lines;	/* interrupt lines, numbered from 0; may be 0 */
 	uint64_t hash_seed;	/* keys the address hash; pass boot-time randomness */
 	uint8_t kan_prefix[PK_KAN_PREFIX_SIZE];
+	/* Shared frames, the clock and multicast; each may be 0 except group_depth. */
+	uint32_t max_shares;	      /* read-only holds of shared frames, all processes together */
+	uint32_t max_groups;	      /* multicast groups with members at once */
+	uint32_t group_members;	      /* endpoints in one group */
+	uint32_t group_depth;	      /* packets a group keeps for its slowest member */
+	uint32_t max_memberships;     /* group memberships, all groups together */
+	uint32_t groups_per_endpoint; /* groups one endpoint may join */
+	uint32_t tick_subscribers;    /* endpoints subscribed to the clock at once */
+	uint64_t tick_ns; /* the clock's period: the port calls kernel_clock_tick this often */
 };
 
 struct kernel_stats {
@@ -48,12 +57,24 @@ struct kernel_stats {
 	uint64_t irq_raised;	/* raises the port reported */
 	uint64_t irq_delivered; /* interrupt packets queued */
 	uint64_t irq_spurious;	/* raises with nobody attached, or an endpoint gone */
+	uint32_t shares;	/* share records: one process's hold on one shared frame */
+	uint32_t groups;	/* multicast groups with members */
+	uint32_t group_memberships;
+	uint32_t tick_subscribers;
+	uint64_t ticks;		      /* kernel_clock_tick calls */
+	uint64_t ticks_dropped;	      /* ticks with subscribers and no free frame */
+	uint64_t ticks_missed;	      /* ticks a subscriber did not get, counted at its next */
+	uint64_t multicast_sent;      /* packets sent to a multicast address */
+	uint64_t multicast_received;  /* multicast packets taken by members, ticks excluded */
+	uint64_t multicast_lost;      /* packets overwritten before a member read them */
+	uint64_t multicast_forwarded; /* multicast packets handed to the default route */
 };
 
 struct kernel_proc_info {
 	uint32_t rights;
 	uint32_t quota;
 	uint32_t frames_owned;
+	uint32_t frames_held; /* shares of shared frames; owned + held is checked against quota */
 	uint32_t endpoints;
 };
 
@@ -85,9 +106,12 @@ int kernel_call(struct kernel *k, pk_proc_t caller, const struct pk_kcall *call,
  * Returns 0, or -PK_ENOSPC when the process table is full. */
 int kernel_proc_create(struct kernel *k, uint32_t rights, uint32_t quota, pk_proc_t *ret_proc);
 
-/* Destroys `proc` and reclaims at once every frame it owns, every endpoint it holds,
- * every interrupt line it attached and every packet queued at those endpoints. Packets it sent that
- * are queued elsewhere stay there. Returns 0, or -PK_EBADHANDLE. */
+/* Destroys `proc` and reclaims at once every frame it owns, every endpoint it holds (with
+ * their group memberships and clock subscriptions), every interrupt line it attached and
+ * every packet queued at those endpoints, and releases every share it holds (a shared
+ * frame goes back to the pool with its last holder). Packets it sent that are queued
+ * elsewhere stay there. Time bounded by its endpoints and the shares it holds, never by
+ * the frames it owns. Returns 0, or -PK_EBADHANDLE. */
 int kernel_proc_destroy(struct kernel *k, pk_proc_t proc);
 
 /* The port's interrupt entry: the hardware raised `line`. O(1). Returns 0 (an interrupt
@@ -98,12 +122,22 @@ int kernel_proc_destroy(struct kernel *k, pk_proc_t proc);
  * -PK_EINVAL (no such line). */
 int kernel_irq_raise(struct kernel *k, uint32_t line);
 
+/* The port's clock entry: call it every cfg.tick_ns nanoseconds (the port owns the timer)
+ * with its monotonic time. If any endpoint is subscribed, the kernel takes one free frame,
+ * writes a tick message into it (include/packos/kmsg.h) and offers that one frame, shared,
+ * to every subscriber; a subscriber that has not taken the previous tick yet gets this one
+ * instead, and the miss is counted and reported with it. O(1) plus one wake per
+ * subscriber that waits in recv (each wake paid for by the recv that asked for it).
+ * Returns 0, or -PK_ENOMEM: no free frame, the tick is lost for everyone and counted
+ * (ticks_dropped), and subscribers see it as missed. */
+int kernel_clock_tick(struct kernel *k, uint64_t now_ns);
+
 int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_info *ret_info);
 
 /* The pool number of `frame` (a frame handle, as a program passes it) if `proc` owns it
  * now: the IOMMU check of a port's devices, which may touch only frames their driver owns.
- * Returns 0, -PK_EBADHANDLE (not a current frame handle, or a stale `proc`) or
- * -PK_ENOTOWNER. O(1). */
+ * Returns 0, -PK_EBADHANDLE (not a current frame handle, or a stale `proc`), -PK_ESHARED
+ * (a share `proc` holds: read-only, so no device may write it) or -PK_ENOTOWNER. O(1). */
 int kernel_frame_of(const struct kernel *k, pk_proc_t proc, uint64_t frame,
 		    uint32_t *ret_frame_number);
 
@@ -116,7 +150,8 @@ int kernel_proc_endpoints(const struct kernel *k, pk_proc_t proc,
 void kernel_stats(const struct kernel *k, struct kernel_stats *ret_stats);
 
 /* Walks every table and list and checks the invariants: frame conservation (each frame in
- * exactly one place, and the counters agree), handles, hash and routes. Returns 0, or -1
+ * exactly one place, and the counters agree), the reference count of every shared frame,
+ * shares, groups and their memberships, handles, hashes and routes. Returns 0, or -1
  * with `*ret_why` naming the first broken invariant. Linear in the tables: tests, debug. */
 int kernel_audit(struct kernel *k, const char **ret_why);
 

@@ -16,14 +16,19 @@ struct kport_ops {
 	 * receiver sleeps must not be lost) and may coalesce wakes. Cannot fail. */
 	void (*po_wake)(void *ctx, pk_proc_t proc, pk_endpoint_t endpoint);
 
-	/* Frame `frame_number` is about to become `proc`'s (allocation or receive): make it
-	 * reachable from the process. Returns 0, or -PK_ENOMEM if the port cannot; the kernel
-	 * then leaves the frame where it was and the kernel call fails with that error. */
-	int (*po_frame_grant)(void *ctx, pk_proc_t proc, uint32_t frame_number);
+	/* Frame `frame_number` is about to become reachable by `proc`: read-write when
+	 * `writable` (allocation, receive of an ordinary packet: the process owns it), or
+	 * read-only when not (the process takes its first share of a shared frame: other
+	 * processes read the same bytes, so it must not be able to write them). Returns 0, or
+	 * -PK_ENOMEM if the port cannot; the kernel then leaves the frame where it was and the
+	 * kernel call fails with that error. A process holds a frame once at most: the kernel
+	 * grants a share once however often the process receives it. */
+	int (*po_frame_grant)(void *ctx, pk_proc_t proc, uint32_t frame_number, int writable);
 
-	/* Frame `frame_number` has left `proc` (sent or freed): make it unreachable from the
-	 * process before anyone else can own it. Cannot fail. Not said per frame when a whole
-	 * process is destroyed: the port drops that address space at once. */
+	/* Frame `frame_number` has left `proc` (sent, freed, or its last share released): make
+	 * it unreachable from the process before anyone else can own it. Cannot fail. Not said
+	 * per frame when a whole process is destroyed: the port drops that address space at
+	 * once. */
 	void (*po_frame_revoke)(void *ctx, pk_proc_t proc, uint32_t frame_number);
 
 	/* `proc` misused the ABI in kernel call `kcall_nr` (error `error`, a -PK_Exxx). The

@@ -4,7 +4,9 @@
  * sends them; the kernel moves the frame to the endpoint the destination address names.
  * While the program owns a frame, `data` points at its bytes; after a send or free the
  * pointer is dead, and in the default isolation mode touching it faults the program, as
- * it would on hardware.
+ * it would on hardware. A frame received from the clock or a multicast group is a share:
+ * other programs read the same bytes, so it is read-only (writing it faults, in the
+ * default mode), cannot be sent (-PK_ESHARED), and pk_frame_free lets go of it.
  *
  * Every function returns 0 or a negative PackOS error (-PK_Exxx, see <packos/errors.h>).
  * Programs use only this header, the ABI headers and the C standard library, so the same
@@ -27,7 +29,9 @@
 
 struct pk_frame {
 	pk_frame_t handle;
-	uint8_t *data; /* PK_FRAME_SIZE bytes while owned; NULL otherwise */
+	uint8_t *data;	/* PK_FRAME_SIZE bytes while owned or held; NULL otherwise */
+	uint8_t shared; /* a read-only share: do not write `data`; free it, never send it */
+	uint32_t lost;	/* received: packets of the same group (or ticks) lost just before */
 };
 
 /* Connects to the kernel. Call once, first; every other call needs it. */
@@ -40,6 +44,7 @@ pk_endpoint_t pk_endpoint(unsigned index);
 const uint8_t *pk_address(unsigned index);
 
 int pk_frame_alloc(struct pk_frame *frame);
+/* Frees an owned frame, or lets go of a share (the frame is free once nobody holds it). */
 int pk_frame_free(struct pk_frame *frame);
 
 /* Sends the `length`-byte IPv6 packet at the start of `frame`. On success the frame is
@@ -81,6 +86,33 @@ int pk_endpoint_create(uint64_t iid, pk_endpoint_t *ret_endpoint,
 		       uint8_t ret_address[PK_IPV6_ADDR_SIZE]);
 int pk_endpoint_destroy(pk_endpoint_t endpoint);
 
+/* The kernel clock. A subscribed endpoint receives, ahead of its ordinary packets, each
+ * tick as a shared frame holding a kernel message (pk_tick_parse); one it has not
+ * received yet is replaced by the next, and frame->lost says how many it missed. Returns
+ * the clock's period in *ret_period_ns (if not NULL). -PK_EALREADY: subscribed already;
+ * -PK_ENOSPC: the kernel's subscriber limit. */
+int pk_tick_subscribe(pk_endpoint_t endpoint, uint64_t *ret_period_ns);
+/* -PK_ENOTMEMBER if the endpoint is not subscribed. Ticks it holds stay valid. */
+int pk_tick_unsubscribe(pk_endpoint_t endpoint);
+
+struct pk_tick {
+	uint64_t tick;	    /* ticks since the kernel started */
+	uint64_t now_ns;    /* the kernel's time at this tick */
+	uint64_t period_ns; /* the time between ticks */
+};
+
+/* Reads a received packet as a tick: 0, or -PK_EINVAL if it is not one from the kernel. */
+int pk_tick_parse(const struct pk_frame *frame, uint32_t length, struct pk_tick *ret_tick);
+
+/* Multicast in the kernel: `endpoint` receives, ahead of its ordinary packets, what is sent
+ * to the IPv6 multicast address `group` (ff00::/8) from the time it joins, as shared
+ * frames. A member that falls behind the kernel's ring loses the oldest packets, and
+ * frame->lost of the next one says how many. join: -PK_EINVAL not multicast,
+ * -PK_EALREADY joined already, -PK_ELIMIT the endpoint's group limit, -PK_ENOSPC a kernel
+ * limit (groups, members of one group, memberships). leave: -PK_EINVAL, -PK_ENOTMEMBER. */
+int pk_group_join(pk_endpoint_t endpoint, const uint8_t group[PK_IPV6_ADDR_SIZE]);
+int pk_group_leave(pk_endpoint_t endpoint, const uint8_t group[PK_IPV6_ADDR_SIZE]);
+
 /* One raw kernel call, for tools and tests that exercise the ABI directly. Frames it
  * moves are not mapped or unmapped: pair it with pk_frame_* only if you know why. */
 int pk_call(const struct pk_kcall *call, struct pk_kresult *result);
@@ -88,7 +120,7 @@ int pk_call(const struct pk_kcall *call, struct pk_kresult *result);
 /* The message for a PackOS error (negative or positive), "unknown error" otherwise. */
 const char *pk_strerror(int error);
 
-/* Monotonic time and sleeping, until the kernel clock arrives. */
+/* Monotonic time and sleeping, from the port. */
 uint64_t pk_now_ns(void);
 void pk_sleep_ns(uint64_t ns);
 

@@ -1,0 +1,430 @@
+/* The process's interface of <pk/netif.h>: one pk_iface holding every address of the
+ * program, one pk_stack over static storage, and the loop that feeds the stack frames
+ * and sends what it says to send.
+ *
+ * A frame is the runtime's only between the kernel handing it over and the call that
+ * sends it, frees it, or puts it into the program's pk_netif_packet; every path below
+ * ends in one of the three. An answer written over a received frame is sent together
+ * with the next receive, in one entry into the kernel. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "pk/net/stack.h"
+#include "pk/netif.h"
+
+enum {
+	PMTU_ENTRIES = 8,
+	/* With several endpoints the runtime can wait on only one at a time, so it looks at
+	 * the others at least this often. */
+	ENDPOINT_SLICE_MS = 10,
+	/* While a datagram is in reassembly, no wait is longer than this, so its time-out is
+	 * noticed and reported within it even when nothing else arrives. */
+	REASM_SLICE_MS = 1000,
+};
+
+static struct {
+	bool ready;
+	unsigned endpoint_count;
+	unsigned next_endpoint; /* where the next round of receives starts */
+	struct pk_iface iface;
+	struct pk_stack stack;
+	struct pk_netif_counters counters;
+	struct pk_reasm_slot slots[PK_NETIF_REASM_SLOTS];
+	uint8_t buffers[PK_NETIF_REASM_SLOTS][PK_REASM_HEADROOM + PK_NETIF_DATAGRAM_MAX];
+	struct pk_pmtu_entry pmtu[PMTU_ENTRIES];
+	/* A time exceeded is written here, before a frame is taken to carry it. */
+	uint8_t scratch[PK_FRAME_SIZE];
+} netif;
+
+int pk_netif_init(void)
+{
+	if (netif.ready)
+		return 0;
+	int err = pk_init();
+	if (err < 0)
+		return err;
+	unsigned count = pk_endpoint_count();
+	if (count == 0)
+		return -PK_EINVAL;
+	pk_iface_init(&netif.iface, PK_FRAME_SIZE);
+	for (unsigned i = 0; i < count; i++)
+		if ((err = pk_iface_add_address(&netif.iface, pk_address(i))) < 0)
+			return err;
+	uint64_t now = pk_now_ns();
+	/* RFC 7739: identifications should not be predictable; the stack mixes the seed. */
+	const uint8_t *a = pk_address(0);
+	uint32_t seed =
+		(uint32_t)now ^ (uint32_t)(now >> 32) ^
+		((uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15]);
+	pk_stack_init(&netif.stack, &netif.iface,
+		      &(struct pk_stack_config){.reasm_slots = netif.slots,
+						.reasm_slot_count = PK_NETIF_REASM_SLOTS,
+						.reasm_buffers = &netif.buffers[0][0],
+						.reasm_buffer_size = sizeof netif.buffers[0],
+						.pmtu_entries = netif.pmtu,
+						.pmtu_entry_count = PMTU_ENTRIES,
+						.identification_seed = seed},
+		      now);
+	netif.endpoint_count = count;
+	netif.next_endpoint = 0;
+	netif.counters = (struct pk_netif_counters){0};
+	netif.ready = true;
+	return 0;
+}
+
+const struct pk_iface *pk_netif_iface(void)
+{
+	return &netif.iface;
+}
+
+const struct pk_netif_counters *pk_netif_counters(void)
+{
+	return &netif.counters;
+}
+
+void pk_netif_release(struct pk_netif_packet *packet)
+{
+	if (packet->frame.handle != 0)
+		pk_frame_free(&packet->frame);
+	*packet = (struct pk_netif_packet){0};
+}
+
+/* Empties `packet` into its parts, so that whatever happens next, the struct no longer
+ * holds the frame. */
+static struct pk_netif_packet take(struct pk_netif_packet *packet)
+{
+	struct pk_netif_packet taken = *packet;
+	*packet = (struct pk_netif_packet){0};
+	return taken;
+}
+
+static void free_if_held(struct pk_frame *frame)
+{
+	if (frame->handle != 0)
+		pk_frame_free(frame);
+}
+
+/* Sends `frame` (length bytes); a frame the kernel refuses stays the caller's. */
+static int send_frame(struct pk_frame *frame, uint32_t length)
+{
+	int err = pk_send(frame, length);
+	if (err == 0)
+		netif.counters.sent++;
+	return err;
+}
+
+/* Copies `length` bytes into `frame` (allocated if it holds none) and sends it. */
+static int send_copy(const uint8_t *data, uint32_t length, struct pk_frame *frame)
+{
+	int err = frame->handle == 0 ? pk_frame_alloc(frame) : 0;
+	if (err < 0)
+		return err;
+	if (frame->data != data)
+		memmove(frame->data, data, length);
+	return send_frame(frame, length);
+}
+
+/* Sends the fragments of `r` in bursts, the first in `spare` if it holds a frame (which
+ * must not be the one holding r->packet). Consumes `spare`. Returns 0 or the first error,
+ * after which no more fragments are sent. */
+static int send_fragments(const struct pk_stack_result *r, struct pk_frame *spare)
+{
+	int err = 0;
+	for (unsigned index = 0; index < r->fragment_count && err == 0;) {
+		struct pk_frame frames[PK_BURST_MAX];
+		uint32_t lengths[PK_BURST_MAX];
+		unsigned want = r->fragment_count - index, have = 0;
+		if (want > PK_BURST_MAX)
+			want = PK_BURST_MAX;
+		if (spare->handle != 0) {
+			frames[have++] = *spare;
+			*spare = (struct pk_frame){0};
+		}
+		if (have < want) {
+			/* Fewer than asked when the pool runs short: the next round asks again. */
+			int n = pk_frame_alloc_burst(frames + have, want - have);
+			if (n < 0)
+				err = n;
+			else
+				have += (unsigned)n;
+		}
+		for (unsigned i = 0; i < have && err == 0; i++)
+			err = pk_stack_fragment(&netif.stack, r, index + i, frames[i].data,
+						&lengths[i]);
+		unsigned sent = 0;
+		/* A burst stops at the first send the kernel refuses; sending from there again
+		 * either goes on or returns that refusal. */
+		while (err == 0 && sent < have) {
+			int n = pk_send_burst(frames + sent, lengths + sent, have - sent);
+			if (n < 0)
+				err = n;
+			else
+				sent += (unsigned)n;
+		}
+		netif.counters.sent += sent;
+		if (sent < have)
+			pk_frame_free_burst(frames + sent, have - sent);
+		index += sent;
+	}
+	if (spare->handle != 0)
+		pk_frame_free(spare);
+	if (err < 0)
+		netif.counters.lost++;
+	return err;
+}
+
+/* Sends the packet at `data` as pk_netif_send describes, using `frame` (which may hold
+ * the packet, or nothing) for the packet or its first fragment. Whatever is left in
+ * `frame` afterwards is the caller's to free. */
+static int send_packet(uint8_t *data, uint32_t length, struct pk_frame *frame)
+{
+	if (data == NULL || length < PK_IPV6_HEADER_SIZE ||
+	    length > PK_IPV6_HEADER_SIZE + PK_IPV6_MAX_PAYLOAD)
+		return -PK_EINVAL;
+	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)data;
+	uint32_t mtu = pk_pmtu_get(&netif.stack.pmtu, h->destination, pk_now_ns());
+	if (length <= mtu) {
+		int err = send_copy(data, length, frame);
+		if (err < 0 && err != -PK_EINVAL)
+			netif.counters.lost++;
+		return err;
+	}
+	int count = pk_frag_count(data, length, mtu);
+	if (count < 0)
+		return count;
+	struct pk_stack_result r = {.packet = data,
+				    .length = length,
+				    .fragment_count = (unsigned)count,
+				    .mtu = mtu,
+				    .identification = pk_stack_next_identification(&netif.stack)};
+	/* The frame can carry a fragment only if the packet is not in it. */
+	struct pk_frame spare = {0};
+	if (frame->data != data) {
+		spare = *frame;
+		*frame = (struct pk_frame){0};
+	}
+	return send_fragments(&r, &spare);
+}
+
+static int ready(void)
+{
+	return netif.ready ? 0 : pk_netif_init();
+}
+
+int pk_netif_packet_alloc(struct pk_netif_packet *packet)
+{
+	struct pk_netif_packet held = take(packet);
+	int err = ready();
+	if (err == 0 && held.frame.handle == 0)
+		err = pk_frame_alloc(&held.frame);
+	if (err < 0) {
+		free_if_held(&held.frame);
+		return err;
+	}
+	packet->frame = held.frame;
+	packet->data = held.frame.data;
+	return 0;
+}
+
+int pk_netif_send(struct pk_netif_packet *packet)
+{
+	struct pk_netif_packet out = take(packet);
+	int err = ready();
+	if (err == 0)
+		err = send_packet(out.data, out.length, &out.frame);
+	free_if_held(&out.frame);
+	return err;
+}
+
+int pk_netif_reject(struct pk_netif_packet *packet, uint8_t type, uint8_t code, uint32_t parameter)
+{
+	struct pk_netif_packet invoking = take(packet);
+	int err = ready();
+	if (err == 0 && (invoking.data == NULL || invoking.length < PK_IPV6_HEADER_SIZE))
+		err = -PK_EINVAL;
+	/* A reassembled datagram needs a frame for its answer; one in a frame is answered in
+	 * place (the error quotes the packet it overwrites). */
+	if (err == 0 && invoking.frame.handle == 0 && (err = pk_frame_alloc(&invoking.frame)) < 0)
+		netif.counters.lost++;
+	struct pk_stack_result r;
+	if (err == 0 &&
+	    pk_stack_reject(&netif.stack, invoking.frame.data, invoking.data, invoking.length, type,
+			    code, parameter, pk_now_ns(), &r) != PK_STACK_SEND)
+		err = r.drop == PK_NET_DROP_ERROR_RATE_LIMITED ? -PK_ELIMIT : -PK_EPERM;
+	if (err == 0 && (err = send_frame(&invoking.frame, r.length)) < 0)
+		netif.counters.lost++;
+	free_if_held(&invoking.frame);
+	return err;
+}
+
+/* Times out reassemblies that are due, sending the time exceeded each earns. */
+static void service_timers(void)
+{
+	if (pk_reasm_busy(&netif.stack.reasm) == 0)
+		return;
+	uint64_t now = pk_now_ns();
+	struct pk_stack_result r;
+	while (pk_stack_poll(&netif.stack, netif.scratch, now, &r) != PK_STACK_IDLE) {
+		if (r.action != PK_STACK_SEND)
+			continue;
+		struct pk_frame frame = {0};
+		if (send_copy(netif.scratch, r.length, &frame) < 0) {
+			netif.counters.lost++;
+			free_if_held(&frame);
+		}
+	}
+}
+
+/* An answer to send with the next receive: the runtime's own (a refusal is counted and
+ * forgotten) or the program's (a refusal ends the receive with its error). */
+struct answer {
+	struct pk_frame frame;
+	uint32_t length;
+	bool program;
+};
+
+/* Takes the next frame from the endpoints, each in turn, waiting up to `wait_ms` on the
+ * last one tried; an answer goes out in the same entry into the kernel as the first try.
+ * Returns 0, -PK_EWOULDBLOCK or -PK_ETIMEDOUT when nothing came, or another error. */
+static int receive_frame(struct answer *answer, uint32_t wait_ms, struct pk_frame *ret_frame,
+			 uint32_t *ret_length)
+{
+	unsigned count = netif.endpoint_count;
+	int err = -PK_EWOULDBLOCK;
+	for (unsigned i = 0; i < count; i++) {
+		unsigned index = (netif.next_endpoint + i) % count;
+		pk_endpoint_t endpoint = pk_endpoint(index);
+		uint32_t wait = i + 1 == count ? wait_ms : 0;
+		if (answer->frame.handle != 0) {
+			err = pk_send_recv(&answer->frame, answer->length, endpoint, ret_frame,
+					   ret_length, wait);
+			if (answer->frame.handle == 0) {
+				netif.counters.sent++;
+			} else {
+				/* Refused, so nothing was received: the answer is dropped. */
+				pk_frame_free(&answer->frame);
+				netif.counters.lost++;
+				if (answer->program)
+					return err;
+				err = pk_recv(endpoint, ret_frame, ret_length, wait);
+			}
+		} else {
+			err = pk_recv(endpoint, ret_frame, ret_length, wait);
+		}
+		if (err == 0) {
+			netif.next_endpoint = (index + 1) % count;
+			return 0;
+		}
+		if (err != -PK_EWOULDBLOCK && err != -PK_ETIMEDOUT)
+			return err;
+	}
+	return err;
+}
+
+/* Runs a received frame through the stack. Returns true when it is delivered into
+ * `packet`; otherwise the frame is gone, or is the answer to send with the next receive. */
+static bool process(struct pk_frame *frame, uint32_t length, struct pk_netif_packet *packet,
+		    struct answer *answer)
+{
+	struct pk_stack_result r;
+	switch (pk_stack_input(&netif.stack, frame->data, length, pk_now_ns(), &r)) {
+	case PK_STACK_SEND:
+		*answer = (struct answer){.frame = *frame, .length = r.length};
+		return false;
+	case PK_STACK_SEND_FRAGMENTS: {
+		/* An answer from a reassembled datagram leaves the frame free for a fragment. */
+		bool in_frame = r.packet == frame->data;
+		send_fragments(&r, in_frame ? &(struct pk_frame){0} : frame);
+		if (in_frame)
+			pk_frame_free(frame);
+		return false;
+	}
+	case PK_STACK_DELIVER:
+		*packet = (struct pk_netif_packet){.data = r.packet,
+						   .length = r.length,
+						   .protocol = r.protocol,
+						   .upper_offset = r.upper_offset};
+		if (r.packet == frame->data)
+			packet->frame = *frame;
+		else
+			pk_frame_free(frame);
+		return true;
+	case PK_STACK_HELD:
+	case PK_STACK_DROPPED:
+	case PK_STACK_IDLE:
+		break;
+	}
+	pk_frame_free(frame);
+	return false;
+}
+
+/* How long the next receive may wait: what is left of the caller's time-out, in slices
+ * when other endpoints or a reassembly's time-out need looking at. */
+static uint32_t next_wait(uint32_t timeout_ms, uint64_t deadline_ns)
+{
+	uint32_t wait = timeout_ms;
+	if (timeout_ms != 0 && timeout_ms != PK_WAIT_FOREVER) {
+		uint64_t now = pk_now_ns();
+		uint64_t left_ms = now < deadline_ns ? (deadline_ns - now + 999999u) / 1000000u : 0;
+		wait = left_ms < timeout_ms ? (uint32_t)left_ms : timeout_ms;
+	}
+	if (netif.endpoint_count > 1 && wait > ENDPOINT_SLICE_MS)
+		wait = ENDPOINT_SLICE_MS;
+	if (wait > REASM_SLICE_MS && pk_reasm_busy(&netif.stack.reasm) > 0)
+		wait = REASM_SLICE_MS;
+	return wait;
+}
+
+static int receive(struct pk_netif_packet *packet, struct answer *answer, uint32_t timeout_ms)
+{
+	uint64_t deadline = 0;
+	if (timeout_ms != 0 && timeout_ms != PK_WAIT_FOREVER)
+		deadline = pk_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		service_timers();
+		struct pk_frame frame;
+		uint32_t length;
+		int err = receive_frame(answer, next_wait(timeout_ms, deadline), &frame, &length);
+		if (err == 0) {
+			if (process(&frame, length, packet, answer))
+				return 0;
+			continue;
+		}
+		if (err != -PK_EWOULDBLOCK && err != -PK_ETIMEDOUT)
+			return err;
+		if (timeout_ms == 0)
+			return -PK_EWOULDBLOCK;
+		if (timeout_ms != PK_WAIT_FOREVER && pk_now_ns() >= deadline)
+			return -PK_ETIMEDOUT;
+	}
+}
+
+int pk_netif_recv(struct pk_netif_packet *packet, uint32_t timeout_ms)
+{
+	pk_netif_release(packet);
+	int err = ready();
+	if (err < 0)
+		return err;
+	struct answer none = {0};
+	return receive(packet, &none, timeout_ms);
+}
+
+int pk_netif_send_recv(struct pk_netif_packet *packet, uint32_t timeout_ms)
+{
+	int err = ready();
+	if (err < 0) {
+		pk_netif_release(packet);
+		return err;
+	}
+	/* The fast path: a whole packet in its own frame goes out with the first receive. */
+	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)packet->data;
+	if (packet->frame.handle != 0 && packet->data == packet->frame.data &&
+	    packet->length >= PK_IPV6_HEADER_SIZE &&
+	    packet->length <= pk_pmtu_get(&netif.stack.pmtu, h->destination, pk_now_ns())) {
+		struct pk_netif_packet out = take(packet);
+		struct answer answer = {.frame = out.frame, .length = out.length, .program = true};
+		return receive(packet, &answer, timeout_ms);
+	}
+	err = pk_netif_send(packet);
+	return err < 0 ? err : receive(packet, &(struct answer){0}, timeout_ms);
+}

@@ -1,0 +1,74 @@
+/* The backend of fake_backend.h: backend.h implemented over the fake port's kernel. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backend.h"
+#include "fake_backend.h"
+
+struct fake_backend fake_backend;
+
+void fake_backend_start(struct fake_port *port, pk_proc_t proc, const uint64_t *iids,
+			unsigned count)
+{
+	assert_true(count <= FAKE_BACKEND_ENDPOINTS);
+	fake_backend = (struct fake_backend){.port = port, .proc = proc, .endpoint_count = count};
+	for (unsigned i = 0; i < count; i++) {
+		fake_backend.endpoint[i] = fake_port_endpoint(port, proc, iids[i]);
+		fake_port_address(port, iids[i], fake_backend.address[i]);
+	}
+}
+
+int backend_init(struct backend_boot *ret_boot)
+{
+	*ret_boot = (struct backend_boot){.name = "test",
+					  .endpoint_count = fake_backend.endpoint_count};
+	memcpy(ret_boot->kan_prefix, fake_backend.port->cfg.kan_prefix, PK_KAN_PREFIX_SIZE);
+	for (unsigned i = 0; i < fake_backend.endpoint_count; i++) {
+		ret_boot->endpoint[i] = fake_backend.endpoint[i];
+		memcpy(ret_boot->address[i], fake_backend.address[i], PK_IPV6_ADDR_SIZE);
+	}
+	return 0;
+}
+
+void backend_call_batch(const struct backend_call *calls, struct pk_kresult *results,
+			unsigned count)
+{
+	fake_backend.batches++;
+	for (unsigned i = 0; i < count; i++) {
+		if (calls[i].linked && i > 0 && results[i - 1].status < 0) {
+			results[i] = (struct pk_kresult){.status = -PK_ECANCELED};
+			continue;
+		}
+		kernel_call(fake_backend.port->k, fake_backend.proc, &calls[i].call, &results[i]);
+		if (calls[i].wait && results[i].status == -PK_EWOULDBLOCK) {
+			if (calls[i].wait_ms == 0)
+				fail_msg("a receive would wait for ever on an empty queue");
+			fake_backend.now_ns += (uint64_t)calls[i].wait_ms * 1000000u;
+			results[i].status = -PK_ETIMEDOUT;
+		}
+	}
+}
+
+uint8_t *backend_frame_map(pk_frame_t frame)
+{
+	return fake_port_frame_bytes(fake_backend.port, frame);
+}
+
+void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
+{
+	(void)frame, (void)data;
+}
+
+uint64_t backend_now_ns(void)
+{
+	return fake_backend.now_ns;
+}
+
+void backend_sleep_ns(uint64_t ns)
+{
+	fake_backend.now_ns += ns;
+}

@@ -1,0 +1,32 @@
+/* A libpk backend for unit tests: the program's kernel calls go to a kernel core hosted by
+ * the fake port (tests/kernel-core/fake_port.h) inside the test, as the calls of one of its
+ * processes. Time is virtual: it moves only when the test moves it, or when a receive
+ * that may wait finds its queue empty, which takes its whole deadline at once and ends in
+ * -PK_ETIMEDOUT (a wait with no deadline fails the test: nothing else could ever come). */
+#ifndef TESTS_LIBPK_FAKE_BACKEND_H
+#define TESTS_LIBPK_FAKE_BACKEND_H
+
+#include <stdint.h>
+
+#include "fake_port.h"
+
+#define FAKE_BACKEND_ENDPOINTS 4u
+
+struct fake_backend {
+	struct fake_port *port;
+	pk_proc_t proc; /* whose calls libpk's are */
+	unsigned endpoint_count;
+	pk_endpoint_t endpoint[FAKE_BACKEND_ENDPOINTS];
+	uint8_t address[FAKE_BACKEND_ENDPOINTS][PK_IPV6_ADDR_SIZE];
+	uint64_t now_ns;
+	uint64_t batches; /* entries into the kernel */
+};
+
+extern struct fake_backend fake_backend;
+
+/* Makes `proc` of `port` the program, with an endpoint for each of the `count` interface
+ * IDs; call before pk_init. */
+void fake_backend_start(struct fake_port *port, pk_proc_t proc, const uint64_t *iids,
+			unsigned count);
+
+#endif
