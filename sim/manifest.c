@@ -23,11 +23,15 @@
 #define RESERVED_IID_FIRST 0xfdffffffffffff80ull
 #define QUOTA_MAX	   0x7fffffffu
 
-const char manifest_default_text[] = "# The PackOS boot manifest packosd uses when given none.\n"
-				     "# NAME  PROGRAM  [address=ADDR]... "
-				     "[rights=router,driver|none] [quota=FRAMES] [device=nic] "
-				     "[-- ARG...]\n"
-				     "echo\tkan-echo\taddress=::7\n";
+const char manifest_default_text[] =
+	"# The PackOS boot manifest packosd uses when given none.\n"
+	"# NAME  PROGRAM  [address=ADDR]... "
+	"[rights=router,driver|none] [quota=FRAMES] [device=nic] "
+	"[-- ARG...]\n"
+	"nic\tnic-driver\taddress=::1 rights=router,driver device=nic\n"
+	"echo\tkan-echo\taddress=::7\n"
+	"node-a\tpk-node\taddress=::a\n"
+	"node-b\tpk-node\taddress=::b\n";
 
 static void set_error(char *err, size_t errlen, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -66,13 +66,19 @@ static void assert_entry_rejected(int argc, char *const argv[], const char *what
 
 /* ---- manifests that parse ---- */
 
-static void test_manifest_default_text_gives_the_echo_server(void **state)
+static void test_manifest_default_text_gives_the_network_and_its_processes(void **state)
 {
 	(void)state;
 	struct manifest m;
 	parse_ok(manifest_default_text, &m);
-	assert_int_equal(m.count, 1);
-	const struct manifest_entry *echo = &m.entries[0];
+	assert_int_equal(m.count, 4);
+	const struct manifest_entry *nic = &m.entries[0];
+	assert_string_equal(nic->name, "nic");
+	assert_string_equal(nic->program, "nic-driver");
+	assert_int_equal(nic->rights, PK_RIGHT_ROUTER | PK_RIGHT_DRIVER);
+	assert_int_equal(nic->device, MANIFEST_DEVICE_NIC);
+	assert_int_equal(nic->iid[0], 1);
+	const struct manifest_entry *echo = &m.entries[1];
 	assert_string_equal(echo->name, "echo");
 	assert_string_equal(echo->program, "kan-echo");
 	assert_int_equal(echo->argc, 1);
@@ -83,7 +89,12 @@ static void test_manifest_default_text_gives_the_echo_server(void **state)
 	assert_int_equal(echo->iid[0], 7);
 	assert_int_equal(echo->rights, 0);
 	assert_int_equal(echo->quota, 0);
+	assert_int_equal(echo->device, MANIFEST_DEVICE_NONE);
 	assert_true(echo->line > 1); /* after the comment header */
+	assert_string_equal(m.entries[2].program, "pk-node");
+	assert_int_equal(m.entries[2].iid[0], 0xa);
+	assert_string_equal(m.entries[3].program, "pk-node");
+	assert_int_equal(m.entries[3].iid[0], 0xb);
 	manifest_free(&m);
 	assert_null(m.entries);
 	assert_int_equal(m.count, 0);
@@ -629,7 +640,7 @@ static void test_manifest_entry_parse_refusals_name_the_word(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_manifest_default_text_gives_the_echo_server),
+		cmocka_unit_test(test_manifest_default_text_gives_the_network_and_its_processes),
 		cmocka_unit_test(test_manifest_brief_example_parses),
 		cmocka_unit_test(test_manifest_comments_blank_lines_and_crlf_are_skipped),
 		cmocka_unit_test(test_manifest_empty_text_has_no_entries),

@@ -1,0 +1,348 @@
+/* The network end to end: the host's own tools (ping, tshark) against PackOS processes
+ * behind the NIC, in a network namespace this test makes for itself, so nothing touches the
+ * machine's network. The host side is set up with scripts/host-net, as a user would; each
+ * test starts its own packosd on the TAP with the manifest below, and ends, like every
+ * integration test, with the frame pool conserved and nothing left behind.
+ *
+ * Needs root (a namespace, a TAP device, raw sockets): skipped without it, failed under CI. */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define TAP	     "packos0"
+#define KAN_ECHO     "fd6b:616e::7"
+#define KAN_NODE     "fd6b:616e::a"
+#define KAN_DRIVER   "fd6b:616e::1"
+#define LINK_ROUTER  "fd6b:616e:0:1::1"
+#define LINK_HOST    "fd6b:616e:0:1::2"
+#define ROUTER_LOCAL "fe80::70:6bff:fe00:1%" TAP
+#define NIC_MAC	     "02:70:6b:00:00:01"
+#define PING	     "/usr/bin/ping"
+#define PING_TIMEOUT 60000
+
+static const char manifest[] = "nic     nic-driver  address=::1 rights=router,driver device=nic\n"
+			       "echo    kan-echo    address=::7\n"
+			       "node-a  pk-node     address=::a\n"
+			       "node-b  pk-node     address=::b\n";
+
+/* Once per test program: a namespace of our own, with the host side of the NIC in it. */
+static void enter_network_namespace(void)
+{
+	static bool entered;
+	if (entered)
+		return;
+	if (geteuid() != 0)
+		harness_require_failed("the network tests need root (a namespace and a TAP)");
+	if (unshare(CLONE_NEWNET) < 0)
+		harness_require_failed("unshare(CLONE_NEWNET) failed");
+	struct harness_result r;
+	const char *lo[] = {"/sbin/ip", "link", "set", "lo", "up", NULL};
+	harness_exec(lo, 5000, &r);
+	harness_expect_status(&r, 0);
+	harness_result_free(&r);
+	const char *up[] = {
+		PACKOS_SOURCE_DIR "/scripts/host-net", "up", "--tap", TAP, "--user", "root", NULL};
+	harness_exec(up, 10000, &r);
+	harness_expect_status(&r, 0);
+	harness_expect(r.out, "host fd6b:616e:0:1::2");
+	harness_result_free(&r);
+	entered = true;
+}
+
+static struct harness *start(const char *extra, const char *extra_value)
+{
+	enter_network_namespace();
+	struct harness_options opt = {
+		.manifest = manifest,
+		.args = {"--tap", TAP, "--pcap", "@/kan.pcap", extra, extra_value, NULL},
+	};
+	struct harness *h = harness_start(&opt);
+	harness_wait_log(h, "nic-driver: 02:70:6b:00:00:01 mtu 1500, link up", 1, 10000);
+	return h;
+}
+
+/* Runs ping with `args` (NULL-terminated) and returns its result. */
+static void ping(struct harness_result *r, const char *arg, ...)
+{
+	const char *argv[32] = {PING, "-6", "-n"};
+	int argc = 3;
+	va_list ap;
+	va_start(ap, arg);
+	for (const char *a = arg; a != NULL && argc < 31; a = va_arg(ap, const char *))
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	harness_exec(argv, PING_TIMEOUT, r);
+}
+
+/* `count` requests, every one answered. */
+static void expect_all_answered(const struct harness_result *r, const char *count)
+{
+	char want[64];
+	snprintf(want, sizeof want, "%s packets transmitted, %s received", count, count);
+	if (strstr(r->out, want) == NULL)
+		fail_msg("ping lost answers; it said:\n%s%s", r->out, r->err);
+	harness_expect_status(r, 0);
+}
+
+static void test_ping6_reaches_every_process_and_the_router(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	static const char *const processes[] = {KAN_ECHO, KAN_NODE, "fd6b:616e::b"};
+	for (unsigned i = 0; i < 3; i++) {
+		struct harness_result r;
+		ping(&r, "-c", "3", "-i", "0.2", "-W", "5", processes[i], NULL);
+		expect_all_answered(&r, "3");
+		/* The process answered with hop limit 64, and the router took one off. */
+		harness_expect(r.out, "ttl=63");
+		harness_result_free(&r);
+	}
+	static const char *const router[] = {KAN_DRIVER, LINK_ROUTER, ROUTER_LOCAL};
+	for (unsigned i = 0; i < 3; i++) {
+		struct harness_result r;
+		ping(&r, "-c", "2", "-i", "0.2", "-W", "5", router[i], NULL);
+		expect_all_answered(&r, "2");
+		harness_expect(r.out, "ttl=64");
+		harness_result_free(&r);
+	}
+	harness_stop(h);
+}
+
+/* Every size from nothing to the link's MTU, then fragmented ones up to 8 KiB. An answer
+ * larger than the link's MTU first meets the router's packet-too-big, which teaches the
+ * process the path MTU (as any IPv6 host learns it): the first such ping primes it. */
+static void test_ping6_sizes_up_to_the_mtu_and_fragmented(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	static const char *const sizes[] = {"0", "1", "56", "1000", "1452"};
+	for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		struct harness_result r;
+		ping(&r, "-c", "2", "-i", "0.2", "-W", "5", "-s", sizes[i], KAN_NODE, NULL);
+		expect_all_answered(&r, "2");
+		harness_result_free(&r);
+	}
+	static const char *const large[] = {"1453", "3000", "4048", "6000", "8192"};
+	for (unsigned i = 0; i < sizeof large / sizeof large[0]; i++) {
+		struct harness_result r;
+		ping(&r, "-c", "1", "-W", "2", "-s", large[i], KAN_ECHO, NULL);
+		harness_result_free(&r);
+		ping(&r, "-c", "3", "-i", "0.2", "-W", "5", "-s", large[i], KAN_ECHO, NULL);
+		expect_all_answered(&r, "3");
+		harness_result_free(&r);
+	}
+	harness_stop(h);
+}
+
+static void test_ping6_flood_loses_nothing(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	struct harness_result r;
+	ping(&r, "-f", "-c", "10000", "-W", "5", KAN_ECHO, NULL);
+	expect_all_answered(&r, "10000");
+	harness_result_free(&r);
+	harness_stop(h);
+}
+
+static void test_router_errors_reach_the_host(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	struct harness_result r;
+	/* Nobody holds this KAN address: the kernel refuses, the router says so. */
+	ping(&r, "-c", "1", "-W", "3", "fd6b:616e::99", NULL);
+	harness_expect(r.out, "Destination unreachable: Address unreachable");
+	harness_result_free(&r);
+	/* Hop limit 1 expires at the router. */
+	ping(&r, "-c", "1", "-W", "3", "-t", "1", KAN_ECHO, NULL);
+	harness_expect(r.out, "Time exceeded: Hop limit");
+	harness_result_free(&r);
+	/* Neither the KAN nor the link: no route. */
+	ping(&r, "-c", "1", "-W", "3", "-I", LINK_HOST, "fd6b:616e:0:2::5", NULL);
+	harness_result_free(&r);
+	harness_stop(h);
+}
+
+/* A PackOS process sends the host a packet larger than the link: the router answers with
+ * packet-too-big carrying the link's MTU, seen in the KAN's own capture. */
+static void test_oversized_packet_gets_packet_too_big(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	struct harness_result r;
+	harness_ctl(h, &r, "run", "kan-ping", "address=::99", "--", "-c", "1", "-W", "2", "-s",
+		    "2000", LINK_HOST, NULL);
+	harness_result_free(&r);
+	harness_ctl(h, &r, "capture", "stop", NULL);
+	harness_result_free(&r);
+	char pcap[HARNESS_PATH_SIZE];
+	harness_path(h, "kan.pcap", pcap, sizeof pcap);
+	const char *tshark[] = {"/usr/bin/tshark",
+				"-n",
+				"-r",
+				pcap,
+				"-Y",
+				"icmpv6.type == 2 && icmpv6.mtu == 1500 && ipv6.src == " KAN_DRIVER
+				" && ipv6.dst == fd6b:616e::99",
+				NULL};
+	harness_exec(tshark, 30000, &r);
+	harness_expect_status(&r, 0);
+	if (harness_count(r.out, "Packet Too Big") < 1)
+		fail_msg("no packet-too-big in the KAN capture:\n%s%s", r.out, r.err);
+	harness_result_free(&r);
+	harness_stop(h);
+}
+
+static void expect_no_malformed(const char *pcap)
+{
+	struct harness_result r;
+	const char *tshark[] = {"/usr/bin/tshark", "-n", "-r", pcap, "-Y", "_ws.malformed", NULL};
+	harness_exec(tshark, 30000, &r);
+	harness_expect_status(&r, 0);
+	if (r.out[0] != '\0')
+		fail_msg("tshark finds malformed packets in %s:\n%s", pcap, r.out);
+	harness_result_free(&r);
+	const char *count[] = {"/usr/bin/tshark", "-n", "-r", pcap, NULL};
+	harness_exec(count, 30000, &r);
+	if (harness_count(r.out, "ICMPv6") < 10)
+		fail_msg("%s holds too little:\n%s", pcap, r.out);
+	harness_result_free(&r);
+}
+
+/* Both captures, the KAN's (packosd --pcap) and the host's on the TAP, decode cleanly. */
+static void test_captures_decode_without_malformed_packets(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	char host_pcap[HARNESS_PATH_SIZE], kan_pcap[HARNESS_PATH_SIZE];
+	harness_path(h, "host.pcap", host_pcap, sizeof host_pcap);
+	harness_path(h, "kan.pcap", kan_pcap, sizeof kan_pcap);
+	pid_t capture = fork();
+	if (capture == 0) {
+		execl("/usr/bin/tshark", "tshark", "-q", "-i", TAP, "-w", host_pcap, "-a",
+		      "duration:60", (char *)NULL);
+		_exit(127);
+	}
+	assert_true(capture > 0);
+	harness_sleep_ms(1500); /* tshark starts capturing */
+	struct harness_result r;
+	ping(&r, "-c", "5", "-i", "0.2", "-W", "5", "-s", "3000", KAN_ECHO, NULL);
+	harness_result_free(&r);
+	ping(&r, "-c", "5", "-i", "0.2", "-W", "5", KAN_NODE, NULL);
+	expect_all_answered(&r, "5");
+	harness_result_free(&r);
+	harness_ctl(h, &r, "run", "kan-ping", "address=::99", "--", "-c", "1", "-W", "2", "-s",
+		    "2000", LINK_HOST, NULL);
+	harness_result_free(&r);
+	harness_sleep_ms(500);
+	kill(capture, SIGINT);
+	harness_record_pid(h, capture);
+	int status;
+	assert_int_equal(waitpid(capture, &status, 0), capture);
+	harness_ctl(h, &r, "capture", "stop", NULL);
+	harness_result_free(&r);
+	expect_no_malformed(kan_pcap);
+	expect_no_malformed(host_pcap);
+	harness_stop(h);
+}
+
+/* A storm of malformed frames from the host: all refused and counted, none crash or hang
+ * anything, ping works after, and every frame is back in the pool at the end. */
+static void test_storm_of_malformed_frames(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	struct harness_result r;
+	const char *storm[] = {WIRE_STORM_PATH, TAP, NIC_MAC, "fd6b:616e::", "200", "7", NULL};
+	harness_exec(storm, 60000, &r);
+	harness_expect_status(&r, 0);
+	harness_expect(r.out, "frames sent");
+	harness_result_free(&r);
+
+	ping(&r, "-c", "3", "-i", "0.2", "-W", "5", KAN_ECHO, NULL);
+	expect_all_answered(&r, "3");
+	harness_result_free(&r);
+	harness_ctl(h, &r, "run", "nic-status", NULL);
+	harness_expect_status(&r, 0);
+	/* The driver counted what it refused, by reason. */
+	harness_expect(r.out, "drop");
+	harness_expect(r.out, "iommu refused 0");
+	harness_result_free(&r);
+	harness_stop(h);
+}
+
+/* The faulty wire loses, duplicates and reorders; ping still gets most answers, and the
+ * device counts every fault it made. */
+static void test_wire_faults_are_injected_and_counted(void **state)
+{
+	(void)state;
+	struct harness *h = start("--wire", "drop=10,duplicate=5,reorder=5,corrupt=2,seed=3");
+	struct harness_result r;
+	ping(&r, "-c", "100", "-i", "0.01", "-W", "1", KAN_ECHO, NULL);
+	harness_expect(r.out, "100 packets transmitted");
+	harness_result_free(&r);
+	harness_ctl(h, &r, "run", "nic-status", NULL);
+	harness_expect_status(&r, 0);
+	harness_expect(r.out, "wire faults: dropped ");
+	if (strstr(r.out, "wire faults: dropped 0,") != NULL)
+		fail_msg("no drops counted:\n%s", r.out);
+	harness_result_free(&r);
+	harness_stop(h);
+}
+
+/* The driver dies with frames on its rings; the device is reset, every frame comes back,
+ * and a new driver brings the link back. */
+static void test_driver_death_and_restart(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	struct harness_result r;
+	ping(&r, "-c", "2", "-i", "0.2", "-W", "5", KAN_ECHO, NULL);
+	expect_all_answered(&r, "2");
+	harness_result_free(&r);
+	harness_ctl(h, &r, "kill", "nic", NULL);
+	harness_result_free(&r);
+	harness_wait_log(h, "nic no longer drives the nic", 1, 10000);
+	harness_ctl(h, &r, "spawn", "nic", "nic-driver", "address=::1", "rights=router,driver",
+		    "device=nic", NULL);
+	harness_expect_status(&r, 0);
+	harness_result_free(&r);
+	harness_wait_log(h, "nic-driver: 02:70:6b:00:00:01 mtu 1500, link up", 2, 10000);
+	ping(&r, "-c", "2", "-i", "0.2", "-W", "5", KAN_ECHO, NULL);
+	expect_all_answered(&r, "2");
+	harness_result_free(&r);
+	harness_stop(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, harness_setup, harness_teardown)
+		T(test_ping6_reaches_every_process_and_the_router),
+		T(test_ping6_sizes_up_to_the_mtu_and_fragmented),
+		T(test_ping6_flood_loses_nothing),
+		T(test_router_errors_reach_the_host),
+		T(test_oversized_packet_gets_packet_too_big),
+		T(test_captures_decode_without_malformed_packets),
+		T(test_storm_of_malformed_frames),
+		T(test_wire_faults_are_injected_and_counted),
+		T(test_driver_death_and_restart),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
