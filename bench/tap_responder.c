@@ -15,31 +15,18 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <pk/pk.h>
+
 enum { ETH = 14, IP6 = 40, ICMPV6 = 58 };
 
 static const uint8_t my_mac[6] = {0x02, 0x62, 0x65, 0x6e, 0x63, 0x68};
-
-static uint16_t checksum(const uint8_t *ipv6, uint32_t length)
-{
-	uint32_t sum = length + ICMPV6;
-	for (int i = 8; i < 40; i += 2)
-		sum += (uint32_t)ipv6[i] << 8 | ipv6[i + 1];
-	const uint8_t *m = ipv6 + IP6;
-	for (uint32_t i = 0; i + 1 < length; i += 2)
-		sum += (uint32_t)m[i] << 8 | m[i + 1];
-	if (length & 1)
-		sum += (uint32_t)m[length - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static void finish(uint8_t *f, uint32_t icmp_length)
 {
 	uint8_t *ip = f + ETH;
 	uint8_t *m = ip + IP6;
 	m[2] = m[3] = 0;
-	uint16_t sum = checksum(ip, icmp_length);
+	uint16_t sum = pk_ipv6_upper_checksum(ip, ICMPV6, icmp_length);
 	m[2] = (uint8_t)(sum >> 8);
 	m[3] = (uint8_t)sum;
 }

@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <pk/pk.h>
+
 enum { ICMPV6 = 58, HOP_BY_HOP = 0, DESTINATION_OPTIONS = 60, FRAGMENT = 44, NO_NEXT = 59 };
 
 static int sock;
@@ -73,23 +75,6 @@ static size_t ipv6_frame(uint8_t *f, const uint8_t mac[6], const uint8_t source[
 	memcpy(h + 8, source, 16);
 	memcpy(h + 24, destination, 16);
 	return 14 + 40;
-}
-
-static uint16_t icmpv6_checksum(const uint8_t *ipv6, uint32_t length)
-{
-	uint32_t sum = 0;
-	for (int i = 8; i < 40; i += 2)
-		sum += (uint32_t)ipv6[i] << 8 | ipv6[i + 1];
-	sum += length;
-	sum += ICMPV6;
-	const uint8_t *m = ipv6 + 40;
-	for (uint32_t i = 0; i + 1 < length; i += 2)
-		sum += (uint32_t)m[i] << 8 | m[i + 1];
-	if (length & 1)
-		sum += (uint32_t)m[length - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 static void kan_address(uint8_t ret[16], uint8_t last)
@@ -155,7 +140,7 @@ static void bad_ndp(int how)
 	if (type != 133)
 		memcpy(m + 8, target, 16);
 	memcpy(m + body, options, option_length);
-	uint16_t sum = icmpv6_checksum(f + 14, length);
+	uint16_t sum = pk_ipv6_upper_checksum(f + 14, ICMPV6, length);
 	m[2] = (uint8_t)(sum >> 8);
 	m[3] = (uint8_t)sum;
 	emit(f, at + length);

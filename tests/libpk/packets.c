@@ -1,4 +1,5 @@
 /* The packet builder of packets.h. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "packets.h"
@@ -136,4 +137,30 @@ bool test_stack_guards_intact(const struct test_stack *t)
 		if (t->guard_before[i] != TEST_GUARD_BYTE || t->guard_after[i] != TEST_GUARD_BYTE)
 			return false;
 	return true;
+}
+
+static uint64_t random_state;
+
+void test_random_seed(uint64_t seed)
+{
+	random_state = seed;
+}
+
+uint64_t test_random(void)
+{
+	uint64_t z = (random_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+uint32_t test_random_below(uint32_t n)
+{
+	return (uint32_t)(test_random() % n);
+}
+
+uint64_t test_env_or(const char *name, uint64_t fallback)
+{
+	const char *text = getenv(name);
+	return text ? strtoull(text, NULL, 0) : fallback;
 }

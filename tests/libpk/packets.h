@@ -62,4 +62,11 @@ void test_stack_init(struct test_stack *t, uint32_t mtu, unsigned slots, uint32_
 /* Whether the guard zones are as test_stack_init left them. */
 bool test_stack_guards_intact(const struct test_stack *t);
 
+/* The fuzz tests' generator (splitmix64): one seed gives the same run everywhere. */
+void test_random_seed(uint64_t seed);
+uint64_t test_random(void);
+uint32_t test_random_below(uint32_t n);
+/* The number in environment variable `name` (any base strtoull takes), or `fallback`. */
+uint64_t test_env_or(const char *name, uint64_t fallback);
+
 #endif

@@ -31,28 +31,6 @@ struct world {
 	uint32_t seed_length[SEEDS];
 };
 
-static uint64_t rng_state;
-
-static uint64_t next_random(void)
-{
-	/* splitmix64: enough for mutation, and the same everywhere for one seed */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(next_random() % n);
-}
-
-static uint64_t env_or(const char *name, uint64_t fallback)
-{
-	const char *text = getenv(name);
-	return text ? strtoull(text, NULL, 0) : fallback;
-}
-
 static void assert_guard(const uint8_t *guard)
 {
 	for (unsigned i = 0; i < GUARD; i++)
@@ -121,32 +99,33 @@ static void setup_world(struct world *w)
  * length, a fragment offset moved. */
 static uint32_t mutate(uint8_t *p, uint32_t length)
 {
-	unsigned edits = 1 + below(4);
+	unsigned edits = 1 + test_random_below(4);
 	static const uint8_t next_headers[] = {0, 43, 44, 50, 51, 58, 59, 60, 17, 255};
 	for (unsigned e = 0; e < edits; e++) {
-		switch (below(6)) {
+		switch (test_random_below(6)) {
 		case 0:
-			p[below(length > 0 ? length : 1)] ^= (uint8_t)(1u << below(8));
+			p[test_random_below(length > 0 ? length : 1)] ^=
+				(uint8_t)(1u << test_random_below(8));
 			break;
 		case 1:
-			p[below(length > 0 ? length : 1)] = (uint8_t)next_random();
+			p[test_random_below(length > 0 ? length : 1)] = (uint8_t)test_random();
 			break;
 		case 2:
-			length = below(PK_FRAME_SIZE + 1);
+			length = test_random_below(PK_FRAME_SIZE + 1);
 			break;
 		case 3:
-			p[6] = next_headers[below(sizeof next_headers)];
+			p[6] = next_headers[test_random_below(sizeof next_headers)];
 			break;
 		case 4: {
-			uint16_t payload = (uint16_t)next_random();
+			uint16_t payload = (uint16_t)test_random();
 			p[4] = (uint8_t)(payload >> 8);
 			p[5] = (uint8_t)payload;
 			break;
 		}
 		default:
 			if (length > 48) {
-				p[42] = (uint8_t)next_random();
-				p[43] = (uint8_t)next_random();
+				p[42] = (uint8_t)test_random();
+				p[43] = (uint8_t)test_random();
 			}
 			break;
 		}
@@ -204,19 +183,20 @@ static void test_fuzz_mutated_packets_never_escape_the_buffers(void **state)
 	struct world *w = malloc(sizeof *w);
 	assert_non_null(w);
 	setup_world(w);
-	uint64_t seed = env_or("PACKOS_FUZZ_SEED", 0x5eed);
-	uint64_t steps = env_or("PACKOS_FUZZ_STEPS", 20000);
-	rng_state = seed;
+	uint64_t seed = test_env_or("PACKOS_FUZZ_SEED", 0x5eed);
+	uint64_t steps = test_env_or("PACKOS_FUZZ_STEPS", 20000);
+	test_random_seed(seed);
 	uint64_t now = 0;
 	unsigned sent = 0, delivered = 0, dropped = 0, held = 0;
 	for (uint64_t step = 0; step < steps; step++) {
-		unsigned pick = below(SEEDS);
+		unsigned pick = test_random_below(SEEDS);
 		uint32_t length = w->seed_length[pick];
 		memcpy(w->in.bytes, w->seed[pick], PK_FRAME_SIZE);
 		/* One packet in four arrives as crafted, so reassembly and echo get exercised. */
-		if (below(4) != 0)
+		if (test_random_below(4) != 0)
 			length = mutate(w->in.bytes, length);
-		now += below(4) == 0 ? below(70) * SECOND : below(1000);
+		now += test_random_below(4) == 0 ? test_random_below(70) * SECOND
+						 : test_random_below(1000);
 
 		uint64_t received = w->t.iface.counters.received;
 		struct pk_stack_result r;
@@ -232,7 +212,7 @@ static void test_fuzz_mutated_packets_never_escape_the_buffers(void **state)
 		dropped += action == PK_STACK_DROPPED;
 		held += action == PK_STACK_HELD;
 
-		if (below(16) == 0)
+		if (test_random_below(16) == 0)
 			while (pk_stack_poll(&w->t.stack, w->in.bytes, now, &r) != PK_STACK_IDLE)
 				assert_true(r.action == PK_STACK_SEND ||
 					    r.action == PK_STACK_DROPPED);
@@ -251,17 +231,19 @@ static void test_fuzz_random_bytes_through_the_parsers(void **state)
 	static struct guarded_frame in, out;
 	memset(&in, TEST_GUARD_BYTE, sizeof in);
 	memset(&out, TEST_GUARD_BYTE, sizeof out);
-	rng_state = env_or("PACKOS_FUZZ_SEED", 0x5eed) ^ 0xabcdef;
-	uint64_t steps = env_or("PACKOS_FUZZ_STEPS", 20000);
+	test_random_seed(test_env_or("PACKOS_FUZZ_SEED", 0x5eed) ^ 0xabcdef);
+	uint64_t steps = test_env_or("PACKOS_FUZZ_STEPS", 20000);
 	for (uint64_t step = 0; step < steps; step++) {
-		uint32_t length = 40 + below(200);
+		uint32_t length = 40 + test_random_below(200);
 		for (uint32_t i = 0; i < length; i++)
-			in.bytes[i] = (uint8_t)next_random();
+			in.bytes[i] = (uint8_t)test_random();
 		/* Mostly small Next Header values and lengths, so the walk goes somewhere. */
-		in.bytes[6] = (uint8_t)(below(2) ? below(64) : next_random());
+		in.bytes[6] =
+			(uint8_t)(test_random_below(2) ? test_random_below(64) : test_random());
 		for (uint32_t i = 40; i < length; i += 8)
-			if (below(2))
-				in.bytes[i + 1 < length ? i + 1 : i] = (uint8_t)below(4);
+			if (test_random_below(2))
+				in.bytes[i + 1 < length ? i + 1 : i] =
+					(uint8_t)test_random_below(4);
 		struct pk_ipv6_chain chain;
 		if (pk_ipv6_parse_chain(in.bytes, length, &chain) == PK_NET_OK) {
 			assert_true(chain.upper_offset <= length);
@@ -270,8 +252,8 @@ static void test_fuzz_random_bytes_through_the_parsers(void **state)
 		}
 		uint32_t out_length = 0;
 		int err = pk_icmpv6_error_build(out.bytes, PK_FRAME_SIZE, in.bytes, length,
-						address_us, (uint8_t)below(5), 0, below(300),
-						&out_length);
+						address_us, (uint8_t)test_random_below(5), 0,
+						test_random_below(300), &out_length);
 		if (err == 0)
 			assert_true(out_length <= PK_IPV6_MIN_MTU);
 		int count = pk_frag_count(in.bytes, length, 1280);

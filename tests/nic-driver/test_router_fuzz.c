@@ -36,28 +36,6 @@ struct world {
 	uint64_t inputs, outcomes[ACTIONS];
 };
 
-static uint64_t rng_state;
-
-static uint64_t next_random(void)
-{
-	/* splitmix64 */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(next_random() % n);
-}
-
-static uint64_t env_or(const char *name, uint64_t fallback)
-{
-	const char *text = getenv(name);
-	return text ? strtoull(text, NULL, 0) : fallback;
-}
-
 static void save(struct world *w, unsigned index, const struct builder *b, bool from_kan)
 {
 	memcpy(w->seeds[index].bytes, b->p, b->length);
@@ -161,36 +139,37 @@ static uint32_t mutate(struct world *w, const struct seed *seed)
 	uint8_t *p = w->frame.bytes;
 	uint32_t length = seed->length;
 	memcpy(p, seed->bytes, length);
-	unsigned mutations = below(4);
+	unsigned mutations = test_random_below(4);
 	for (unsigned m = 0; m < mutations && length > 0; m++) {
-		switch (below(8)) {
+		switch (test_random_below(8)) {
 		case 0: /* a random byte anywhere */
-			p[below(length)] = (uint8_t)next_random();
+			p[test_random_below(length)] = (uint8_t)test_random();
 			break;
 		case 1: /* a byte of the headers, where the decisions are */
-			p[below(length < 72 ? length : 72)] = (uint8_t)next_random();
+			p[test_random_below(length < 72 ? length : 72)] = (uint8_t)test_random();
 			break;
 		case 2:
-			p[7] = (uint8_t)below(3); /* hop limit 0, 1, 2 */
+			p[7] = (uint8_t)test_random_below(3); /* hop limit 0, 1, 2 */
 			break;
 		case 3:
-			length = below(length + 1);
+			length = test_random_below(length + 1);
 			break;
 		case 4: /* garbage after the packet */
-			length += below(PK_FRAME_SIZE - length + 1);
+			length += test_random_below(PK_FRAME_SIZE - length + 1);
 			break;
 		case 5: /* a KAN address as source or destination */
-			memcpy(p + (below(2) ? 8 : 24), below(2) ? address_other : router_kan, 16);
+			memcpy(p + (test_random_below(2) ? 8 : 24),
+			       test_random_below(2) ? address_other : router_kan, 16);
 			break;
 		case 6: /* the ICMPv6 type, checksum fixed so it gets past the stack */
 			if (length > 48 && p[6] == PK_IPPROTO_ICMPV6) {
-				p[40] = (uint8_t)(128 + below(12));
+				p[40] = (uint8_t)(128 + test_random_below(12));
 				fix_checksum(p, 40, length - 40);
 			}
 			break;
 		default:
-			p[4] = (uint8_t)below(256);
-			p[5] = (uint8_t)below(256);
+			p[4] = (uint8_t)test_random_below(256);
+			p[5] = (uint8_t)test_random_below(256);
 			break;
 		}
 	}
@@ -253,28 +232,30 @@ static void step(struct world *w, uint64_t now)
 	memcpy(before, r->counters.drops, sizeof before);
 	uint8_t *frame = w->frame.bytes;
 	enum router_action action;
-	uint32_t choice = below(100);
+	uint32_t choice = test_random_below(100);
 	if (choice < 8) {
 		action = router_poll(r, frame, now, &h->d);
 	} else if (choice < 12) {
-		const struct seed *seed = &w->seeds[below(SEEDS)];
+		const struct seed *seed = &w->seeds[test_random_below(SEEDS)];
 		uint32_t length = mutate(w, seed);
 		static const int errors[] = {-PK_EHOSTUNREACH, -PK_ENOBUFS, -PK_ENOMEM, -PK_EINVAL};
 		w->inputs++;
-		action = router_kan_refused(r, frame, length, errors[below(4)], now, &h->d);
+		action = router_kan_refused(r, frame, length, errors[test_random_below(4)], now,
+					    &h->d);
 	} else {
-		const struct seed *seed = &w->seeds[below(SEEDS)];
+		const struct seed *seed = &w->seeds[test_random_below(SEEDS)];
 		uint32_t length = mutate(w, seed);
 		w->inputs++;
 		if (seed->from_kan) {
 			action = router_from_kan(r, frame, length, now, &h->d);
 		} else {
 			struct ethernet_header ethernet = {.type = ETHERNET_TYPE_IPV6};
-			memcpy(ethernet.destination, below(4) ? mac_router : mac_all_nodes, 6);
+			memcpy(ethernet.destination,
+			       test_random_below(4) ? mac_router : mac_all_nodes, 6);
 			memcpy(ethernet.source, mac_host, 6);
-			if (below(50) == 0)
-				ethernet.type = (uint16_t)next_random();
-			if (below(50) == 0)
+			if (test_random_below(50) == 0)
+				ethernet.type = (uint16_t)test_random();
+			if (test_random_below(50) == 0)
 				ethernet.source[0] = 0x01;
 			action = router_from_wire(r, frame, length, &ethernet, now, &h->d);
 		}
@@ -287,16 +268,16 @@ static void step(struct world *w, uint64_t now)
 static void test_router_fuzz_mutated_packets_both_ways(void **state)
 {
 	struct world *w = *state;
-	uint64_t seed = env_or("PACKOS_FUZZ_SEED", 0x726f75746572ull);
-	uint64_t steps = env_or("PACKOS_FUZZ_STEPS", 100000);
-	rng_state = seed;
+	uint64_t seed = test_env_or("PACKOS_FUZZ_SEED", 0x726f75746572ull);
+	uint64_t steps = test_env_or("PACKOS_FUZZ_STEPS", 100000);
+	test_random_seed(seed);
 	uint64_t now = 0;
 	for (uint64_t i = 0; i < steps; i++) {
 		/* Mostly bursts at one instant, now and then seconds pass, and seldom enough
 		 * for neighbours to be forgotten and reassemblies to time out. */
-		if (below(20) == 0)
-			now += below(4) * (SECOND / 2) + below(1000);
-		if (below(2000) == 0)
+		if (test_random_below(20) == 0)
+			now += test_random_below(4) * (SECOND / 2) + test_random_below(1000);
+		if (test_random_below(2000) == 0)
 			now += 70 * SECOND;
 		step(w, now);
 	}
