@@ -17,9 +17,6 @@ enum {
 	/* With several endpoints the runtime can wait on only one at a time, so it looks at
 	 * the others at least this often. */
 	ENDPOINT_SLICE_MS = 10,
-	/* While a datagram is in reassembly, no wait is longer than this, so its time-out is
-	 * noticed and reported within it even when nothing else arrives. */
-	REASM_SLICE_MS = 1000,
 };
 
 static struct {
@@ -260,9 +257,9 @@ int pk_netif_reject(struct pk_netif_packet *packet, uint8_t type, uint8_t code, 
 /* Times out reassemblies that are due, sending the time exceeded each earns. */
 static void service_timers(void)
 {
-	if (pk_reasm_busy(&netif.stack.reasm) == 0)
-		return;
 	uint64_t now = pk_now_ns();
+	if (pk_stack_next_deadline(&netif.stack) > now)
+		return;
 	struct pk_stack_result r;
 	while (pk_stack_poll(&netif.stack, netif.scratch, now, &r) != PK_STACK_IDLE) {
 		if (r.action != PK_STACK_SEND)
@@ -358,21 +355,27 @@ static bool process(struct pk_frame *frame, uint32_t length, struct pk_netif_pac
 	return false;
 }
 
-/* How long the next receive may wait: what is left of the caller's time-out, in slices
- * when other endpoints or a reassembly's time-out need looking at. */
+/* Whole milliseconds from `now` until `deadline_ns`, rounded up; 0 once it has passed. */
+static uint64_t ms_until(uint64_t deadline_ns, uint64_t now)
+{
+	return now < deadline_ns ? (deadline_ns - now + 999999u) / 1000000u : 0;
+}
+
+/* How long the next receive may wait: what is left of the caller's time-out, cut short
+ * when other endpoints need looking at or a reassembly times out first. */
 static uint32_t next_wait(uint32_t timeout_ms, uint64_t deadline_ns)
 {
-	uint32_t wait = timeout_ms;
-	if (timeout_ms != 0 && timeout_ms != PK_WAIT_FOREVER) {
-		uint64_t now = pk_now_ns();
-		uint64_t left_ms = now < deadline_ns ? (deadline_ns - now + 999999u) / 1000000u : 0;
-		wait = left_ms < timeout_ms ? (uint32_t)left_ms : timeout_ms;
-	}
+	if (timeout_ms == 0)
+		return 0;
+	uint64_t now = pk_now_ns();
+	uint64_t wait =
+		timeout_ms == PK_WAIT_FOREVER ? PK_WAIT_FOREVER : ms_until(deadline_ns, now);
 	if (netif.endpoint_count > 1 && wait > ENDPOINT_SLICE_MS)
 		wait = ENDPOINT_SLICE_MS;
-	if (wait > REASM_SLICE_MS && pk_reasm_busy(&netif.stack.reasm) > 0)
-		wait = REASM_SLICE_MS;
-	return wait;
+	uint64_t reassembly = pk_stack_next_deadline(&netif.stack);
+	if (reassembly != UINT64_MAX && ms_until(reassembly, now) < wait)
+		wait = ms_until(reassembly, now);
+	return (uint32_t)wait;
 }
 
 static int receive(struct pk_netif_packet *packet, struct answer *answer, uint32_t timeout_ms)
