@@ -257,8 +257,11 @@ int pk_netif_reject(struct pk_netif_packet *packet, uint8_t type, uint8_t code, 
 /* Times out reassemblies that are due, sending the time exceeded each earns. */
 static void service_timers(void)
 {
+	uint64_t due = pk_stack_next_deadline(&netif.stack);
+	if (due == UINT64_MAX)
+		return;
 	uint64_t now = pk_now_ns();
-	if (pk_stack_next_deadline(&netif.stack) > now)
+	if (due > now)
 		return;
 	struct pk_stack_result r;
 	while (pk_stack_poll(&netif.stack, netif.scratch, now, &r) != PK_STACK_IDLE) {
@@ -367,12 +370,14 @@ static uint32_t next_wait(uint32_t timeout_ms, uint64_t deadline_ns)
 {
 	if (timeout_ms == 0)
 		return 0;
-	uint64_t now = pk_now_ns();
+	uint64_t reassembly = pk_stack_next_deadline(&netif.stack);
+	/* The clock is read only when a deadline needs it: a server waiting for ever with
+	 * nothing in reassembly reads it once a packet, for the stack. */
+	uint64_t now = timeout_ms != PK_WAIT_FOREVER || reassembly != UINT64_MAX ? pk_now_ns() : 0;
 	uint64_t wait =
 		timeout_ms == PK_WAIT_FOREVER ? PK_WAIT_FOREVER : ms_until(deadline_ns, now);
 	if (netif.endpoint_count > 1 && wait > ENDPOINT_SLICE_MS)
 		wait = ENDPOINT_SLICE_MS;
-	uint64_t reassembly = pk_stack_next_deadline(&netif.stack);
 	if (reassembly != UINT64_MAX && ms_until(reassembly, now) < wait)
 		wait = ms_until(reassembly, now);
 	return (uint32_t)wait;

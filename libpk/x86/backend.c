@@ -62,12 +62,25 @@ void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
 	(void)frame, (void)data;
 }
 
+/* n / d and n % d for a 32-bit divisor in two `div` instructions: the 64-bit division gcc
+ * would call (x86/rt/int64.c) goes bit by bit, and the clock is read on every packet. */
+static uint64_t divide(uint64_t n, uint32_t d, uint32_t *ret_rem)
+{
+	uint32_t high = (uint32_t)(n >> 32), low = (uint32_t)n, q_high, q_low, rem;
+	q_high = high / d;
+	high %= d;
+	/* high < d, so the quotient of high:low fits in 32 bits and div cannot fault. */
+	__asm__("divl %4" : "=a"(q_low), "=d"(rem) : "a"(low), "d"(high), "rm"(d));
+	*ret_rem = rem;
+	return (uint64_t)q_high << 32 | q_low;
+}
+
 uint64_t backend_now_ns(void)
 {
-	uint32_t lo, hi;
+	uint32_t lo, hi, khz = x86_call_page()->boot.tsc_khz, rem;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	uint64_t tsc = (uint64_t)hi << 32 | lo, khz = x86_call_page()->boot.tsc_khz;
-	return tsc / khz * 1000000u + tsc % khz * 1000000u / khz;
+	uint64_t ms = divide((uint64_t)hi << 32 | lo, khz, &rem);
+	return ms * 1000000u + divide((uint64_t)rem * 1000000u, khz, &rem);
 }
 
 void backend_sleep_ns(uint64_t ns)
