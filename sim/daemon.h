@@ -254,6 +254,8 @@ void channel_forget(struct daemon *d, struct sim_proc *p);
 int loop_init(struct daemon *d);
 int loop_run(struct daemon *d);
 /* A submission entry, submitting what is queued first if the ring is full. */
+/* The monotonic clock in nanoseconds, as the loop's deadlines use it. */
+uint64_t loop_now_ns(void);
 struct io_uring_sqe *loop_get_sqe(struct daemon *d);
 void loop_arm_doorbell(struct daemon *d, struct sim_proc *p);
 void loop_arm_pidfd(struct daemon *d, struct sim_proc *p);

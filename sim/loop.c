@@ -234,7 +234,7 @@ static void on_completion(struct daemon *d, const struct io_uring_cqe *cqe)
 	channel_run_resumes(d);
 }
 
-static uint64_t monotonic_ns(void)
+uint64_t loop_now_ns(void)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -254,12 +254,12 @@ static int wait_for_work(struct daemon *d)
 	if (err < 0)
 		return err;
 	const uint64_t window = (uint64_t)d->opt.poll_us * 1000u;
-	uint64_t until = monotonic_ns() + window;
+	uint64_t until = loop_now_ns() + window;
 	while (io_uring_cq_ready(&d->ring) == 0) {
 		if (channel_poll(d)) {
 			io_uring_submit(&d->ring);
-			until = monotonic_ns() + window;
-		} else if (monotonic_ns() >= until) {
+			until = loop_now_ns() + window;
+		} else if (loop_now_ns() >= until) {
 			if (channel_poll_stop(d)) {
 				io_uring_submit(&d->ring);
 				continue;

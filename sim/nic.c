@@ -22,13 +22,6 @@
 #include "tap.h"
 #include "daemon.h"
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
 /* writev never writes through an iovec, but its type cannot say so. */
 static struct iovec io_part(const void *bytes, size_t length)
 {
@@ -55,7 +48,7 @@ static int transmit(void *context, const uint8_t header[NIC_ETHERNET_HEADER], co
 	memcpy(nic->scratch, header, NIC_ETHERNET_HEADER);
 	memcpy(nic->scratch + NIC_ETHERNET_HEADER, packet, length);
 	wire_pass(&nic->wire, WIRE_TO_HOST, nic->scratch, NIC_ETHERNET_HEADER + length,
-		  monotonic_ns());
+		  loop_now_ns());
 	return 0;
 }
 
@@ -203,7 +196,7 @@ void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, i
 		if (res > 0) {
 			if (wire_is_faulty(&nic->wire))
 				wire_pass(&nic->wire, WIRE_TO_DEVICE, nic->rx_buffers[index],
-					  (size_t)res, monotonic_ns());
+					  (size_t)res, loop_now_ns());
 			else
 				nic_device_receive(&nic->device, nic->rx_buffers[index],
 						   (size_t)res);
@@ -228,7 +221,7 @@ void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, i
 		if (res == -ECANCELED)
 			return;
 		nic->wire_timer_armed = false;
-		wire_release_due(&nic->wire, monotonic_ns());
+		wire_release_due(&nic->wire, loop_now_ns());
 		break;
 	default:
 		return;

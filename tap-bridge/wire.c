@@ -45,8 +45,6 @@ int wire_init(struct wire *wire, const struct wire_faults *faults, wire_deliver_
 	wire->slots = calloc(WIRE_QUEUE_SLOTS + 3, sizeof *wire->slots);
 	if (wire->slots == NULL)
 		return -1;
-	wire->held[WIRE_TO_HOST] = NULL;
-	wire->held[WIRE_TO_DEVICE] = NULL;
 	wire->spare = &wire->slots[WIRE_QUEUE_SLOTS + 2];
 	return 0;
 }
@@ -175,16 +173,23 @@ uint64_t wire_next_due(const struct wire *wire)
 	return due;
 }
 
-static int parse_percent(const char *value, uint32_t *ret_ppm)
+/* A decimal number from 0 to `max`, ending the text or a NAME=VALUE item, times `scale`
+ * and rounded. */
+static int parse_scaled(const char *value, double max, double scale, uint32_t *ret)
 {
 	char *end;
 	errno = 0;
-	double percent = strtod(value, &end);
-	if (errno != 0 || end == value || (*end != '\0' && *end != ',') || !(percent >= 0) ||
-	    percent > 100)
+	double number = strtod(value, &end);
+	if (errno != 0 || end == value || (*end != '\0' && *end != ',') || !(number >= 0) ||
+	    number > max)
 		return -1;
-	*ret_ppm = (uint32_t)(percent * (PPM / 100) + 0.5);
+	*ret = (uint32_t)(number * scale + 0.5);
 	return 0;
+}
+
+static int parse_percent(const char *value, uint32_t *ret_ppm)
+{
+	return parse_scaled(value, 100, PPM / 100, ret_ppm);
 }
 
 int wire_faults_parse(const char *text, struct wire_faults *ret, const char **why)
@@ -210,13 +215,7 @@ int wire_faults_parse(const char *text, struct wire_faults *ret, const char **wh
 		} else if (name_length == 7 && strncmp(p, "reorder", 7) == 0) {
 			bad = parse_percent(value, &faults.reorder_ppm);
 		} else if (name_length == 5 && strncmp(p, "delay", 5) == 0) {
-			char *end;
-			errno = 0;
-			double ms = strtod(value, &end);
-			bad = errno != 0 || end == value || (*end != '\0' && *end != ',') ||
-			      !(ms >= 0) || ms > 10000;
-			if (!bad)
-				faults.delay_us = (uint32_t)(ms * 1000 + 0.5);
+			bad = parse_scaled(value, 10000, 1000, &faults.delay_us);
 		} else if (name_length == 4 && strncmp(p, "seed", 4) == 0) {
 			char *end;
 			errno = 0;
