@@ -126,7 +126,8 @@ struct sim_nic {
 	int region_fd;
 	int kick_fd; /* the driver's doorbell: it writes, the daemon reads */
 	uint64_t kick_value;
-	int tap_fd; /* -1: no cable */
+	int tap_fd;	    /* -1: no cable */
+	uint32_t tap_reads; /* in flight in the ring */
 	char tap_name[16];
 	bool wire_timer_armed;
 	uint64_t wire_timer_due;
@@ -195,6 +196,11 @@ enum event_kind {
 static inline uint64_t event_tag(enum event_kind kind, uint32_t gen, uint32_t index)
 {
 	return (uint64_t)kind << 56 | (uint64_t)(gen & 0xffffffu) << 32 | index;
+}
+
+static inline enum event_kind event_kind_of(uint64_t tag)
+{
+	return (enum event_kind)(tag >> 56);
 }
 
 /* log.c */

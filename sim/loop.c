@@ -170,7 +170,7 @@ static void on_signal(struct daemon *d, int res)
 static void on_completion(struct daemon *d, const struct io_uring_cqe *cqe)
 {
 	uint64_t tag = io_uring_cqe_get_data64(cqe);
-	enum event_kind kind = (enum event_kind)(tag >> 56);
+	enum event_kind kind = event_kind_of(tag);
 	uint32_t gen = (uint32_t)(tag >> 32) & 0xffffffu;
 	uint32_t index = (uint32_t)tag;
 	struct sim_proc *p;

@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -72,6 +73,7 @@ static void arm_tap_read(struct daemon *d, uint32_t slot)
 	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_read(sqe, nic->tap_fd, nic->rx_buffers[slot], WIRE_FRAME_MAX, 0);
 	io_uring_sqe_set_data64(sqe, event_tag(EV_TAP_READ, 0, slot));
+	nic->tap_reads++;
 }
 
 static void arm_kick(struct daemon *d)
@@ -80,6 +82,19 @@ static void arm_kick(struct daemon *d)
 	struct io_uring_sqe *sqe = loop_get_sqe(d);
 	io_uring_prep_read(sqe, nic->kick_fd, &nic->kick_value, sizeof nic->kick_value, 0);
 	io_uring_sqe_set_data64(sqe, event_tag(EV_NIC_KICK, 0, 0));
+}
+
+/* A daemon that was killed leaves its TAP attached until the kernel has finished tearing
+ * its io_uring down, a moment after the exit: a restart right away waits that moment out
+ * rather than failing. */
+static int open_tap(const char *name, char ret_name[IFNAMSIZ])
+{
+	int fd = tap_open(name, ret_name);
+	for (int tries = 0; fd == -EBUSY && tries < 20; tries++) {
+		nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
+		fd = tap_open(name, ret_name);
+	}
+	return fd;
 }
 
 int nic_init(struct daemon *d, char *err, size_t errlen)
@@ -117,12 +132,12 @@ int nic_init(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	if (d->opt.tap_name != NULL) {
-		int fd = tap_open(d->opt.tap_name, nic->tap_name);
+		int fd = open_tap(d->opt.tap_name, nic->tap_name);
 		if (fd < 0) {
-			snprintf(err, errlen,
-				 "TAP %s: %s (create it once with scripts/host-net up, or run "
-				 "as root)",
-				 d->opt.tap_name, strerror(-fd));
+			snprintf(err, errlen, "TAP %s: %s (%s)", d->opt.tap_name, strerror(-fd),
+				 fd == -EBUSY ? "another program has it attached; another packosd?"
+					      : "create it once with scripts/host-net up, or run "
+						"as root");
 			return -1;
 		}
 		nic->tap_fd = fd;
@@ -140,9 +155,36 @@ void nic_start(struct daemon *d)
 			arm_tap_read(d, slot);
 }
 
+/* A read in flight holds the TAP open inside the ring, and the ring's teardown finishes
+ * asynchronously, after the daemon has exited: a daemon started right after this one
+ * would find the device still attached (EBUSY). So the reads end here, before the exit. */
+static void cancel_tap_reads(struct daemon *d)
+{
+	struct sim_nic *nic = &d->nic;
+	if (nic->tap_reads == 0)
+		return;
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
+	io_uring_prep_cancel_fd(sqe, nic->tap_fd, IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_CANCEL, 0, 0));
+	io_uring_submit(&d->ring);
+	while (nic->tap_reads > 0) {
+		struct __kernel_timespec limit = {.tv_sec = 1};
+		struct io_uring_cqe *cqe;
+		if (io_uring_wait_cqe_timeout(&d->ring, &cqe, &limit) < 0) {
+			log_error("TAP %s: %u reads would not end", nic->tap_name, nic->tap_reads);
+			return;
+		}
+		if (event_kind_of(cqe->user_data) == EV_TAP_READ)
+			nic->tap_reads--;
+		io_uring_cqe_seen(&d->ring, cqe);
+	}
+}
+
 void nic_fini(struct daemon *d)
 {
 	struct sim_nic *nic = &d->nic;
+	if (nic->tap_fd >= 0)
+		cancel_tap_reads(d);
 	wire_fini(&nic->wire);
 	if (nic->tap_fd >= 0)
 		close(nic->tap_fd);
@@ -191,6 +233,7 @@ void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, i
 	struct sim_nic *nic = &d->nic;
 	switch (kind) {
 	case EV_TAP_READ:
+		nic->tap_reads--;
 		if (res == -ECANCELED)
 			return;
 		if (res > 0) {

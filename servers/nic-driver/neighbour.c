@@ -1,9 +1,9 @@
 /* The neighbour cache of neighbour.h: a table searched linearly (32 entries), each entry
  * with one deadline that means what its state says, so polling is one pass.
  *
- * An entry that holds a packet (resolving, or resolved and not yet released) is never
- * evicted: the packet leaves only by neighbour_poll, released or given up, or by being
- * replaced by a newer one. */
+ * An entry that holds packets (resolving, or resolved and not yet released) is never
+ * evicted: a packet leaves only by neighbour_poll, released or given up, or pushed out of
+ * a full queue by a newer one. Every slot is on the free stack or in exactly one queue. */
 #include <string.h>
 
 #include "neighbour.h"
@@ -13,6 +13,9 @@
 void neighbour_cache_init(struct neighbour_cache *cache)
 {
 	memset(cache->entries, 0, sizeof cache->entries);
+	for (unsigned i = 0; i < NEIGHBOUR_HELD_SLOTS; i++)
+		cache->free_slot[i] = (uint8_t)i;
+	cache->free_slots = NEIGHBOUR_HELD_SLOTS;
 }
 
 static struct neighbour *find(struct neighbour_cache *cache,
@@ -44,12 +47,12 @@ static struct neighbour *claim(struct neighbour_cache *cache,
 
 static bool idle_and_resolved(const struct neighbour *n)
 {
-	return n->state != NEIGHBOUR_INCOMPLETE && n->pending_length == 0;
+	return n->state != NEIGHBOUR_INCOMPLETE && n->queued == 0;
 }
 
 static bool idle_and_stale(const struct neighbour *n)
 {
-	return n->state == NEIGHBOUR_STALE && n->pending_length == 0;
+	return n->state == NEIGHBOUR_STALE && n->queued == 0;
 }
 
 static void enter(struct neighbour *n, enum neighbour_state state, uint64_t deadline_ns)
@@ -76,7 +79,7 @@ static void resolved(struct neighbour *n, const uint8_t mac[ETHERNET_ADDRESS_SIZ
 {
 	set_mac(n, mac);
 	enter(n, state, deadline_ns);
-	n->pending_ready = n->pending_length != 0;
+	n->pending_ready = n->queued != 0;
 }
 
 enum neighbour_resolution neighbour_resolve(struct neighbour_cache *cache,
@@ -102,13 +105,32 @@ enum neighbour_resolution neighbour_resolve(struct neighbour_cache *cache,
 	return NEIGHBOUR_RESOLVED;
 }
 
-bool neighbour_hold(struct neighbour_cache *cache, struct neighbour *entry, const uint8_t *packet,
-		    uint32_t length)
+/* The entry's oldest waiting packet leaves its queue; returns its slot. */
+static uint8_t dequeue(struct neighbour *n)
 {
-	bool replaced = entry->pending_length != 0;
-	memcpy(cache->pending[entry - cache->entries], packet, length);
-	entry->pending_length = length;
-	return replaced;
+	uint8_t slot = n->queue[0];
+	n->queued--;
+	memmove(n->queue, n->queue + 1, n->queued);
+	return slot;
+}
+
+enum neighbour_hold_result neighbour_hold(struct neighbour_cache *cache, struct neighbour *entry,
+					  const uint8_t *packet, uint32_t length)
+{
+	enum neighbour_hold_result result = NEIGHBOUR_HELD;
+	uint8_t slot;
+	if (entry->queued < NEIGHBOUR_QUEUE_DEPTH && cache->free_slots > 0) {
+		slot = cache->free_slot[--cache->free_slots];
+	} else if (entry->queued > 0) {
+		slot = dequeue(entry);
+		result = NEIGHBOUR_HELD_OLDEST_LOST;
+	} else {
+		return NEIGHBOUR_NO_ROOM;
+	}
+	memcpy(cache->held[slot], packet, length);
+	cache->held_length[slot] = length;
+	entry->queue[entry->queued++] = slot;
+	return result;
 }
 
 void neighbour_learn(struct neighbour_cache *cache, const uint8_t address[PK_IPV6_ADDR_SIZE],
@@ -172,13 +194,13 @@ static enum neighbour_work due(struct neighbour_due *ret, enum neighbour_work wo
 	return work;
 }
 
-/* Takes the entry's packet out into `frame`. */
+/* Takes the entry's oldest packet out into `frame`. */
 static uint32_t take_pending(struct neighbour_cache *cache, struct neighbour *n, uint8_t *frame)
 {
-	uint32_t length = n->pending_length;
-	memcpy(frame, cache->pending[n - cache->entries], length);
-	n->pending_length = 0;
-	n->pending_ready = false;
+	uint8_t slot = dequeue(n);
+	uint32_t length = cache->held_length[slot];
+	memcpy(frame, cache->held[slot], length);
+	cache->free_slot[cache->free_slots++] = slot;
 	return length;
 }
 
@@ -193,9 +215,12 @@ static enum neighbour_work expire(struct neighbour_cache *cache, struct neighbou
 			n->deadline_ns = now_ns + NEIGHBOUR_RETRANS_NS;
 			return due(ret, NEIGHBOUR_SOLICIT_MULTICAST, n);
 		}
+		/* The entry stays, its deadline passed, until its last packet is out. */
 		due(ret, NEIGHBOUR_GIVE_UP, n);
-		ret->length = take_pending(cache, n, frame);
-		n->state = NEIGHBOUR_FREE;
+		if (n->queued > 0)
+			ret->length = take_pending(cache, n, frame);
+		else
+			n->state = NEIGHBOUR_FREE;
 		return NEIGHBOUR_GIVE_UP;
 	case NEIGHBOUR_REACHABLE:
 		enter(n, NEIGHBOUR_STALE, NEVER);
@@ -228,6 +253,7 @@ enum neighbour_work neighbour_poll(struct neighbour_cache *cache, uint64_t now_n
 		if (n->pending_ready) {
 			due(ret, NEIGHBOUR_RELEASE, n);
 			ret->length = take_pending(cache, n, frame);
+			n->pending_ready = n->queued != 0;
 			/* A packet now goes to a stale entry: RFC 4861 §7.3.3. */
 			if (n->state == NEIGHBOUR_STALE)
 				enter(n, NEIGHBOUR_DELAY, now_ns + NEIGHBOUR_DELAY_NS);
@@ -261,8 +287,8 @@ unsigned neighbour_pending(const struct neighbour_cache *cache)
 {
 	unsigned pending = 0;
 	for (unsigned i = 0; i < NEIGHBOUR_CACHE_SIZE; i++)
-		pending += cache->entries[i].state != NEIGHBOUR_FREE &&
-			   cache->entries[i].pending_length != 0;
+		if (cache->entries[i].state != NEIGHBOUR_FREE)
+			pending += cache->entries[i].queued;
 	return pending;
 }
 

@@ -218,8 +218,15 @@ static enum router_action transmit(struct router *router, uint8_t *frame, uint32
 	case NEIGHBOUR_RESOLVED:
 		return to_wire(router, ret, length, mac);
 	case NEIGHBOUR_WAITING:
-		if (neighbour_hold(&router->neighbours, entry, frame, length))
+		switch (neighbour_hold(&router->neighbours, entry, frame, length)) {
+		case NEIGHBOUR_NO_ROOM:
+			return drop(router, ret, ROUTER_DROP_NO_ROOM_TO_WAIT);
+		case NEIGHBOUR_HELD_OLDEST_LOST:
 			router->counters.drops[ROUTER_DROP_PENDING_REPLACED]++;
+			break;
+		default:
+			break;
+		}
 		router->counters.held++;
 		return decide(ret, ROUTER_HELD);
 	default:
@@ -682,7 +689,8 @@ enum router_action router_poll(struct router *router, uint8_t *frame, uint64_t n
 		return next_fragment(router, frame, now_ns, ret);
 	struct neighbour_due due;
 	enum neighbour_work work;
-	/* Each give-up frees an entry, so this ends within the table's size. */
+	/* A give-up either returns with a packet or frees an entry, so this ends within the
+	 * table's size. */
 	while ((work = neighbour_poll(&router->neighbours, now_ns, frame, &due)) !=
 	       NEIGHBOUR_IDLE) {
 		switch (work) {

@@ -29,7 +29,8 @@
 	X(KAN_BUSY, "the kernel could not queue it: queue full or no memory")                     \
 	X(KAN_REFUSED, "the kernel refused it for another reason")                                \
 	X(NEIGHBOUR_TABLE_FULL, "every neighbour entry busy resolving")                           \
-	X(PENDING_REPLACED, "waiting for its next hop, replaced by a newer packet")               \
+	X(PENDING_REPLACED, "waiting for its next hop, pushed out by newer packets")              \
+	X(NO_ROOM_TO_WAIT, "waiting for its next hop, with no room left to wait")                 \
 	X(RESOLUTION_FAILED, "its next hop never answered (unreachable sent if allowed)")         \
 	X(NDP_HOP_LIMIT, "NDP message with a hop limit other than 255")                           \
 	X(NDP_CODE, "NDP message with a code other than 0")                                       \

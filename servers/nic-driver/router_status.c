@@ -93,8 +93,8 @@ static void put_neighbours(struct text *t, const struct router *r, uint64_t now_
 		if (n->deadline_ns != UINT64_MAX)
 			put(t, " timer %lldms",
 			    (long long)((int64_t)(n->deadline_ns - now_ns) / 1000000));
-		if (n->pending_length)
-			put(t, " waiting %u bytes", (unsigned)n->pending_length);
+		if (n->queued)
+			put(t, " %u waiting", (unsigned)n->queued);
 		put(t, "\n");
 	}
 }

@@ -44,15 +44,22 @@ static struct neighbour *find(struct world *w, const uint8_t *address)
 	return NULL;
 }
 
-static void hold(struct world *w, const uint8_t *address, uint8_t fill, uint32_t length,
-		 uint64_t now)
+static void address_number(uint8_t address[16], unsigned i)
+{
+	memcpy(address, host, 16);
+	address[14] = (uint8_t)(i >> 8);
+	address[15] = (uint8_t)i;
+}
+
+static enum neighbour_hold_result hold(struct world *w, const uint8_t *address, uint8_t fill,
+				       uint32_t length, uint64_t now)
 {
 	uint8_t mac[6], packet[64];
 	struct neighbour *entry;
 	memset(packet, fill, sizeof packet);
 	assert_int_equal(neighbour_resolve(&w->cache, address, now, mac, &entry),
 			 NEIGHBOUR_WAITING);
-	neighbour_hold(&w->cache, entry, packet, length);
+	return neighbour_hold(&w->cache, entry, packet, length);
 }
 
 static enum neighbour_work poll_cache(struct world *w, uint64_t now, struct neighbour_due *due)
@@ -65,8 +72,9 @@ static void test_neighbour_solicits_three_times_then_gives_up(void **state)
 	struct world *w = *state;
 	struct neighbour_due due;
 	hold(w, host, 0xab, 60, 0);
+	hold(w, host, 0xcd, 61, 0);
 	assert_int_equal(find(w, host)->state, NEIGHBOUR_INCOMPLETE);
-	assert_int_equal(neighbour_pending(&w->cache), 1);
+	assert_int_equal(neighbour_pending(&w->cache), 2);
 	for (unsigned i = 0; i < NEIGHBOUR_MAX_MULTICAST_SOLICIT; i++) {
 		assert_int_equal(neighbour_next_deadline(&w->cache), i * SECOND);
 		assert_int_equal(poll_cache(w, i * SECOND, &due), NEIGHBOUR_SOLICIT_MULTICAST);
@@ -75,11 +83,19 @@ static void test_neighbour_solicits_three_times_then_gives_up(void **state)
 	}
 	assert_int_equal(poll_cache(w, 3 * SECOND - 1, &due), NEIGHBOUR_IDLE);
 	memset(frame, 0, sizeof frame);
+	/* Every packet that waited comes back, oldest first, then the entry goes. */
 	assert_int_equal(poll_cache(w, 3 * SECOND, &due), NEIGHBOUR_GIVE_UP);
 	assert_int_equal(due.length, 60);
 	assert_int_equal(frame[0], 0xab);
 	assert_int_equal(frame[59], 0xab);
+	assert_int_equal(poll_cache(w, 3 * SECOND, &due), NEIGHBOUR_GIVE_UP);
+	assert_int_equal(due.length, 61);
+	assert_int_equal(frame[60], 0xcd);
+	assert_int_equal(poll_cache(w, 3 * SECOND, &due), NEIGHBOUR_GIVE_UP);
+	assert_int_equal(due.length, 0);
+	assert_int_equal(poll_cache(w, 3 * SECOND, &due), NEIGHBOUR_IDLE);
 	assert_null(find(w, host));
+	assert_int_equal(w->cache.free_slots, NEIGHBOUR_HELD_SLOTS);
 	assert_int_equal(neighbour_pending(&w->cache), 0);
 	assert_int_equal(neighbour_next_deadline(&w->cache), UINT64_MAX);
 }
@@ -110,15 +126,58 @@ static void test_neighbour_releases_what_waited_once_resolved(void **state)
 	assert_int_equal(neighbour_pending(&w->cache), 0);
 }
 
-static void test_neighbour_replacing_a_waiting_packet_is_reported(void **state)
+static void test_neighbour_queue_keeps_the_newest_and_releases_in_order(void **state)
 {
 	struct world *w = *state;
-	uint8_t mac[6];
-	struct neighbour *entry;
-	hold(w, host, 1, 10, 0);
-	assert_int_equal(neighbour_resolve(&w->cache, host, 0, mac, &entry), NEIGHBOUR_WAITING);
-	assert_true(neighbour_hold(&w->cache, entry, (uint8_t[4]){9, 9, 9, 9}, 4));
-	assert_int_equal(neighbour_pending(&w->cache), 1);
+	struct neighbour_due due;
+	for (unsigned i = 0; i < NEIGHBOUR_QUEUE_DEPTH; i++)
+		assert_int_equal(hold(w, host, (uint8_t)(1 + i), 10 + i, 0), NEIGHBOUR_HELD);
+	/* A full queue makes room by losing its oldest packet (RFC 4861 §7.2.2). */
+	assert_int_equal(hold(w, host, 9, 30, 0), NEIGHBOUR_HELD_OLDEST_LOST);
+	assert_int_equal(neighbour_pending(&w->cache), NEIGHBOUR_QUEUE_DEPTH);
+	assert_true(neighbour_advertised(&w->cache, host, mac_host, true, false, 0));
+	for (unsigned i = 1; i < NEIGHBOUR_QUEUE_DEPTH; i++) {
+		assert_int_equal(poll_cache(w, 0, &due), NEIGHBOUR_RELEASE);
+		assert_int_equal(due.length, 10 + i);
+		assert_int_equal(frame[0], 1 + i);
+	}
+	assert_int_equal(poll_cache(w, 0, &due), NEIGHBOUR_RELEASE);
+	assert_int_equal(due.length, 30);
+	assert_int_equal(frame[0], 9);
+	assert_int_equal(poll_cache(w, 0, &due), NEIGHBOUR_IDLE);
+	assert_int_equal(neighbour_pending(&w->cache), 0);
+	assert_int_equal(w->cache.free_slots, NEIGHBOUR_HELD_SLOTS);
+}
+
+static void test_neighbour_pool_runs_dry_without_losing_track(void **state)
+{
+	struct world *w = *state;
+	struct neighbour_due due;
+	uint8_t address[16];
+	unsigned filled = NEIGHBOUR_HELD_SLOTS / NEIGHBOUR_QUEUE_DEPTH;
+	for (unsigned i = 0; i < filled; i++) {
+		address_number(address, 10 + i);
+		for (unsigned j = 0; j < NEIGHBOUR_QUEUE_DEPTH; j++)
+			assert_int_equal(hold(w, address, 1, 8, 0), NEIGHBOUR_HELD);
+	}
+	assert_int_equal(w->cache.free_slots, 0);
+	/* With nothing of its own to give up, a new neighbour cannot wait. */
+	address_number(address, 100);
+	assert_int_equal(hold(w, address, 2, 8, 0), NEIGHBOUR_NO_ROOM);
+	/* One that waits already gives up its oldest. */
+	address_number(address, 10);
+	assert_int_equal(hold(w, address, 3, 8, 0), NEIGHBOUR_HELD_OLDEST_LOST);
+	assert_int_equal(neighbour_pending(&w->cache), NEIGHBOUR_HELD_SLOTS);
+	/* Nobody answers: every packet comes back, and every slot is free again. */
+	unsigned given_up = 0;
+	for (uint64_t t = 0; t <= 3 * SECOND; t += SECOND) {
+		enum neighbour_work work;
+		while ((work = poll_cache(w, t, &due)) != NEIGHBOUR_IDLE)
+			given_up += work == NEIGHBOUR_GIVE_UP && due.length != 0;
+	}
+	assert_int_equal(given_up, NEIGHBOUR_HELD_SLOTS);
+	assert_int_equal(neighbour_pending(&w->cache), 0);
+	assert_int_equal(w->cache.free_slots, NEIGHBOUR_HELD_SLOTS);
 }
 
 static void test_neighbour_advertisements_follow_the_override_rules(void **state)
@@ -184,13 +243,6 @@ static void test_neighbour_reachable_turns_stale(void **state)
 	assert_int_equal(neighbour_next_deadline(&w->cache), UINT64_MAX);
 }
 
-static void address_number(uint8_t address[16], unsigned i)
-{
-	memcpy(address, host, 16);
-	address[14] = (uint8_t)(i >> 8);
-	address[15] = (uint8_t)i;
-}
-
 static void test_neighbour_evicts_only_idle_entries_least_recent_first(void **state)
 {
 	struct world *w = *state;
@@ -252,7 +304,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_neighbour_solicits_three_times_then_gives_up),
 		T(test_neighbour_releases_what_waited_once_resolved),
-		T(test_neighbour_replacing_a_waiting_packet_is_reported),
+		T(test_neighbour_queue_keeps_the_newest_and_releases_in_order),
+		T(test_neighbour_pool_runs_dry_without_losing_track),
 		T(test_neighbour_advertisements_follow_the_override_rules),
 		T(test_neighbour_probes_then_forgets),
 		T(test_neighbour_reachable_turns_stale),

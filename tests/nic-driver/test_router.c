@@ -611,20 +611,25 @@ static void test_router_gives_up_after_three_solicitations(void **state)
 	assert_int_equal(router_next_deadline(&h->router), UINT64_MAX);
 }
 
-static void test_router_keeps_only_the_newest_packet_for_a_neighbour(void **state)
+static void test_router_keeps_the_newest_packets_for_a_neighbour(void **state)
 {
 	struct harness *h = *state;
-	uint32_t first = kan_to_host(h, 10);
-	assert_int_equal(kan_in(h, h->packet, first, 0), ROUTER_HELD);
-	uint32_t second = kan_to_host(h, 20);
-	assert_int_equal(kan_in(h, h->packet, second, 0), ROUTER_HELD);
+	uint32_t lengths[NEIGHBOUR_QUEUE_DEPTH + 1];
+	for (unsigned i = 0; i <= NEIGHBOUR_QUEUE_DEPTH; i++) {
+		lengths[i] = kan_to_host(h, 10 + i);
+		assert_int_equal(kan_in(h, h->packet, lengths[i], 0), ROUTER_HELD);
+	}
 	assert_int_equal(drops(h, ROUTER_DROP_PENDING_REPLACED), 1);
-	assert_int_equal(poll_at(h, 0), ROUTER_TO_WIRE); /* one solicitation for both */
+	assert_int_equal(poll_at(h, 0), ROUTER_TO_WIRE); /* one solicitation for all */
 	assert_int_equal(poll_at(h, 0), ROUTER_IDLE);
 	host_advertises(h, NDP_ADVERT_SOLICITED | NDP_ADVERT_OVERRIDE, 0);
-	assert_int_equal(poll_at(h, 0), ROUTER_TO_WIRE);
-	assert_int_equal(h->d.length, second);
+	/* Out in the order they came, all but the first. */
+	for (unsigned i = 1; i <= NEIGHBOUR_QUEUE_DEPTH; i++) {
+		assert_int_equal(poll_at(h, 0), ROUTER_TO_WIRE);
+		assert_int_equal(h->d.length, lengths[i]);
+	}
 	assert_int_equal(poll_at(h, 0), ROUTER_IDLE);
+	assert_int_equal(h->router.counters.released, NEIGHBOUR_QUEUE_DEPTH);
 }
 
 static void test_router_probes_a_stale_neighbour_it_uses(void **state)
@@ -1107,7 +1112,7 @@ int main(void)
 		T(test_router_drops_the_ndp_it_has_no_use_for),
 		T(test_router_holds_a_packet_until_its_next_hop_answers),
 		T(test_router_gives_up_after_three_solicitations),
-		T(test_router_keeps_only_the_newest_packet_for_a_neighbour),
+		T(test_router_keeps_the_newest_packets_for_a_neighbour),
 		T(test_router_probes_a_stale_neighbour_it_uses),
 		T(test_router_refuses_new_neighbours_when_all_are_resolving),
 		T(test_router_too_big_for_the_link_is_packet_too_big),

@@ -309,6 +309,7 @@ static void test_router_fuzz_mutated_packets_both_ways(void **state)
 	assert_true(total_drops(&w->h->router) >= w->outcomes[ROUTER_DROP]);
 	/* Every packet held was sent, replaced, or given up. */
 	assert_int_equal(neighbour_pending(&w->h->router.neighbours), 0);
+	assert_int_equal(w->h->router.neighbours.free_slots, NEIGHBOUR_HELD_SLOTS);
 	assert_int_equal(c->held, c->released + c->drops[ROUTER_DROP_PENDING_REPLACED] +
 					  c->drops[ROUTER_DROP_RESOLUTION_FAILED]);
 	print_message("router fuzz: seed %#llx, %llu steps, %llu inputs: %llu to the KAN, %llu "
