@@ -112,6 +112,8 @@ static bool run_call(struct daemon *d, struct sim_proc *p, const struct pk_kcall
 			return false; /* faulted: nothing more to answer */
 		if (result.status == 0 && call->nr == PK_KC_send && d->capture != NULL)
 			capture_sent(d, call);
+		if (result.status == 0 && call->nr == PK_KC_tick_subscribe)
+			clock_subscribed(d);
 		if (result.status == -PK_EWOULDBLOCK && (flags & PK_SLOT_WAIT)) {
 			p->parked_call = *call;
 			park(d, p, call, wait_ms);

@@ -264,6 +264,24 @@ static void cmd_counters(struct daemon *d, struct ctl_out *o)
 	ctl_num(o, "irq_raised", st.irq_raised);
 	ctl_num(o, "irq_delivered", st.irq_delivered);
 	ctl_num(o, "irq_spurious", st.irq_spurious);
+	ctl_object(o, "clock");
+	ctl_num(o, "period_ns", d->kcfg.tick_ns);
+	ctl_num(o, "subscribers", st.tick_subscribers);
+	ctl_num(o, "ticks", st.ticks);
+	ctl_num(o, "ticks_dropped", st.ticks_dropped);
+	ctl_num(o, "ticks_missed", st.ticks_missed);
+	ctl_num(o, "timer_starts", d->clock.starts);
+	ctl_num(o, "timer_late", d->clock.late);
+	ctl_num(o, "timer_overruns", d->clock.overruns);
+	ctl_object(o, "sharing");
+	ctl_num(o, "frames_shared", st.frames_shared);
+	ctl_num(o, "shares", st.shares);
+	ctl_num(o, "groups", st.groups);
+	ctl_num(o, "group_memberships", st.group_memberships);
+	ctl_num(o, "multicast_sent", st.multicast_sent);
+	ctl_num(o, "multicast_received", st.multicast_received);
+	ctl_num(o, "multicast_lost", st.multicast_lost);
+	ctl_num(o, "multicast_forwarded", st.multicast_forwarded);
 	ctl_object(o, "calls");
 	for (unsigned nr = 1; nr < PK_KC_END; nr++)
 		ctl_num(o, kernel_call_name(nr), st.calls[nr]);

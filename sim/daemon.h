@@ -111,6 +111,7 @@ struct daemon_options {
 	uint32_t nic_mtu;
 	uint8_t nic_mac[6];
 	struct wire_faults wire_faults;
+	uint32_t tick_us; /* the kernel clock's period */
 	bool daemonize;
 	bool syslog;
 };
@@ -136,6 +137,17 @@ struct sim_nic {
 	uint8_t scratch[WIRE_FRAME_MAX];
 };
 
+/* The kernel's clock (clock.c): a timerfd, running while any endpoint is subscribed. */
+struct sim_clock {
+	int fd;
+	bool running;
+	bool read_armed;
+	uint64_t expirations; /* the read's buffer */
+	uint64_t starts;      /* times the timer started, from no subscriber to one */
+	uint64_t late;	      /* reads that found more than one expiration */
+	uint64_t overruns;    /* expirations beyond the catch-up limit, never fired */
+};
+
 /* How many programs the daemon polls at once: the few that keep it busy. */
 #define POLL_SET_MAX 8
 
@@ -153,6 +165,7 @@ struct daemon {
 	int lock_fd;
 	struct capture *capture;
 	struct sim_nic nic;
+	struct sim_clock clock;
 
 	struct sim_proc *procs;
 	uint32_t proc_capacity;
@@ -191,6 +204,7 @@ enum event_kind {
 	EV_TAP_READ,
 	EV_NIC_KICK,
 	EV_WIRE_TIMER,
+	EV_CLOCK,
 };
 
 static inline uint64_t event_tag(enum event_kind kind, uint32_t gen, uint32_t index)
@@ -242,6 +256,13 @@ void nic_attach_driver(struct daemon *d, struct sim_proc *p);
 /* `p` left the kernel: if it drove the NIC, the device is reset for the next driver. */
 void nic_driver_gone(struct daemon *d, struct sim_proc *p);
 void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, int res);
+
+/* clock.c: the kernel's clock. */
+int clock_init(struct daemon *d, char *err, size_t errlen);
+void clock_fini(struct daemon *d);
+/* A tick_subscribe succeeded: the timer runs, if it did not already. */
+void clock_subscribed(struct daemon *d);
+void clock_on_expiry(struct daemon *d, int res);
 
 /* channel.c: the daemon's half of the transport. */
 void channel_doorbell(struct daemon *d, struct sim_proc *p);

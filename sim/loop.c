@@ -228,6 +228,9 @@ static void on_completion(struct daemon *d, const struct io_uring_cqe *cqe)
 	case EV_WIRE_TIMER:
 		nic_on_completion(d, kind, index, cqe->res);
 		break;
+	case EV_CLOCK:
+		clock_on_expiry(d, cqe->res);
+		break;
 	case EV_CANCEL:
 		break;
 	}

@@ -30,6 +30,9 @@ enum {
 	/* Long enough to span a program's turn between two calls of a conversation on one
 	 * core (docs/performance.md), short enough that an idle daemon sleeps at once. */
 	DEFAULT_POLL_US = 50,
+	/* The kernel's own default; a faster clock costs a wake-up per tick. */
+	DEFAULT_TICK_US = 10000,
+	MIN_TICK_US = 100,
 };
 
 /* Locally administered (the 0x02 bit), "pk" and a number: never a real vendor's. */
@@ -48,6 +51,8 @@ static void usage(FILE *out)
 		"  --isolation MODE      remap (default) or shared; see docs/sim.md\n"
 		"  --poll-us N           poll busy programs' rings for N us before sleeping\n"
 		"                        (default %d; 0: never, every call rings a doorbell)\n"
+		"  --tick-us N           the kernel clock's period, for tick_subscribe\n"
+		"                        (default %d: %d ticks a second)\n"
 		"  --pcap FILE           capture every KAN packet to FILE (LINKTYPE_IPV6)\n"
 		"  --tap NAME            the NIC's wire: TAP device NAME (see scripts/host-net);\n"
 		"                        without it the NIC's link is down\n"
@@ -61,7 +66,8 @@ static void usage(FILE *out)
 		"  --pid-file FILE       write the daemon's pid to FILE\n"
 		"  --syslog              log to syslog (the default with --daemon)\n"
 		"  --help, --version\n",
-		DEFAULT_FRAMES, DEFAULT_MAX_PROCS, DEFAULT_QUEUE_LIMIT, DEFAULT_POLL_US);
+		DEFAULT_FRAMES, DEFAULT_MAX_PROCS, DEFAULT_QUEUE_LIMIT, DEFAULT_POLL_US,
+		DEFAULT_TICK_US, 1000000 / DEFAULT_TICK_US);
 }
 
 static int parse_count(const char *text, const char *what, uint32_t max, uint32_t *ret)
@@ -128,6 +134,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		OPT_QUEUE_LIMIT,
 		OPT_ISOLATION,
 		OPT_POLL_US,
+		OPT_TICK_US,
 		OPT_PCAP,
 		OPT_TAP,
 		OPT_NIC_MTU,
@@ -148,6 +155,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 		{"queue-limit", required_argument, NULL, OPT_QUEUE_LIMIT},
 		{"isolation", required_argument, NULL, OPT_ISOLATION},
 		{"poll-us", required_argument, NULL, OPT_POLL_US},
+		{"tick-us", required_argument, NULL, OPT_TICK_US},
 		{"pcap", required_argument, NULL, OPT_PCAP},
 		{"tap", required_argument, NULL, OPT_TAP},
 		{"nic-mtu", required_argument, NULL, OPT_NIC_MTU},
@@ -165,6 +173,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 	opt->queue_limit = DEFAULT_QUEUE_LIMIT;
 	opt->isolation = PK_ISOLATION_REMAP;
 	opt->poll_us = DEFAULT_POLL_US;
+	opt->tick_us = DEFAULT_TICK_US;
 	opt->nic_mtu = PK_NIC_ETHERNET_MTU;
 	memcpy(opt->nic_mac, DEFAULT_NIC_MAC, sizeof opt->nic_mac);
 	*max_procs = DEFAULT_MAX_PROCS;
@@ -209,6 +218,14 @@ static int parse_options(int argc, char **argv, struct daemon_options *opt, uint
 				opt->poll_us = 0;
 			else if (parse_count(optarg, "--poll-us", 1000000, &opt->poll_us) < 0)
 				return -1;
+			break;
+		case OPT_TICK_US:
+			if (parse_count(optarg, "--tick-us", 10000000, &opt->tick_us) < 0)
+				return -1;
+			if (opt->tick_us < MIN_TICK_US) {
+				fprintf(stderr, "packosd: --tick-us is at least %d\n", MIN_TICK_US);
+				return -1;
+			}
 			break;
 		case OPT_PCAP:
 			opt->pcap_path = optarg;
@@ -362,6 +379,7 @@ static int start_kernel(struct daemon *d, uint32_t max_procs)
 	d->kcfg.max_procs = max_procs;
 	d->kcfg.max_endpoints = 4 * max_procs;
 	d->kcfg.queue_limit = d->opt.queue_limit;
+	d->kcfg.tick_ns = (uint64_t)d->opt.tick_us * 1000u;
 	if (getrandom(&d->kcfg.hash_seed, sizeof d->kcfg.hash_seed, 0) != sizeof d->kcfg.hash_seed)
 		log_error("getrandom: %s; the address hash is keyed predictably", strerror(errno));
 	size_t arena_size = kernel_arena_size(&d->kcfg);
@@ -471,7 +489,8 @@ int main(int argc, char **argv)
 				       .signal_fd = -1,
 				       .lock_fd = -1,
 				       .pool_fd = -1,
-				       .nic = {.region_fd = -1, .kick_fd = -1, .tap_fd = -1}};
+				       .nic = {.region_fd = -1, .kick_fd = -1, .tap_fd = -1},
+				       .clock = {.fd = -1}};
 	struct daemon *d = &daemon;
 	uint32_t max_procs;
 	char control_path[PATH_MAX], lock_path[PATH_MAX + 8];
@@ -504,7 +523,7 @@ int main(int argc, char **argv)
 	if (d->opt.pid_file && write_pid_file(d->opt.pid_file) < 0)
 		goto out;
 	char err[256];
-	if (nic_init(d, err, sizeof err) < 0) {
+	if (clock_init(d, err, sizeof err) < 0 || nic_init(d, err, sizeof err) < 0) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -541,6 +560,7 @@ out:
 		control_close_all(d);
 	capture_close(d->capture);
 	nic_fini(d);
+	clock_fini(d);
 	if (d->ring.ring_fd > 0)
 		io_uring_queue_exit(&d->ring);
 	procs_fini(d);

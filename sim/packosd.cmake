@@ -6,6 +6,7 @@ endif()
 add_executable(packosd
   ${CMAKE_CURRENT_LIST_DIR}/packosd.c
   ${CMAKE_CURRENT_LIST_DIR}/channel.c
+  ${CMAKE_CURRENT_LIST_DIR}/clock.c
   ${CMAKE_CURRENT_LIST_DIR}/control.c
   ${CMAKE_CURRENT_LIST_DIR}/log.c
   ${CMAKE_CURRENT_LIST_DIR}/loop.c
