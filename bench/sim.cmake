@@ -5,7 +5,7 @@
 # built into a directory of their own, which the driver hands packosd with --path; the
 # driver finds packosd, packosctl and kan-echo where this build puts them.
 set(BENCH_SIM_PROGRAM_DIR ${CMAKE_CURRENT_BINARY_DIR}/programs)
-set(BENCH_SIM_PROGRAMS bench-rtt bench-stream bench-sink bench-idle bench-flood)
+set(BENCH_SIM_PROGRAMS bench-rtt bench-stream bench-sink bench-idle bench-flood bench-tick)
 foreach(program IN LISTS BENCH_SIM_PROGRAMS)
   add_executable(${program} programs/${program}.c)
   target_link_libraries(${program} PRIVATE packos_pk)
@@ -25,3 +25,10 @@ add_dependencies(bench_sim packosd packosctl kan-echo ${BENCH_SIM_PROGRAMS})
 # daemon pass its audit at exit; timing is printed, never asserted.
 add_test(NAME bench_sim_quick COMMAND bench_sim --quick)
 set_tests_properties(bench_sim_quick PROPERTIES LABELS bench TIMEOUT 600)
+
+# The clock's regularity (bench_tick.sh): bench-tick in packosd beside timerfd-jitter, a
+# timerfd in a plain process.
+add_executable(timerfd-jitter timerfd_jitter.c)
+add_test(NAME bench_tick_quick COMMAND ${CMAKE_CURRENT_LIST_DIR}/bench_tick.sh --quick
+         ${PROJECT_BINARY_DIR})
+set_tests_properties(bench_tick_quick PROPERTIES LABELS bench TIMEOUT 120)

@@ -1,4 +1,5 @@
-/* Time for programs in the simulator, until the kernel clock delivers ticks as packets. */
+/* Time for programs in the simulator: the monotonic clock, the one packosd stamps ticks with,
+ * read directly; periodic work waits for the kernel clock's ticks instead (pk_tick_subscribe). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <time.h>
