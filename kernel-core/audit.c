@@ -117,8 +117,47 @@ static int audit_shares(const struct kernel *k, uint32_t index, uint32_t *shares
 	return 0;
 }
 
+/* The process's contexts: its list, its count, and bindings to live endpoints of its own
+ * (or stale ones, which name an endpoint that has died since: context.h). */
+static int audit_contexts(const struct kernel *k, uint32_t index, uint32_t *contexts,
+			  const char **ret_why)
+{
+	const struct proc *p = &k->procs.procs[index];
+	AUDIT_CHECK(p->contexts <= k->contexts_per_proc, "a process is over its context limit");
+	uint32_t count = 0, prev = KNIL;
+	for (uint32_t c = p->contexts_head; c != KNIL; c = k->contexts.contexts[c].proc_next) {
+		AUDIT_CHECK(c < k->contexts.capacity, "a context link points outside the table");
+		const struct context *ctx = &k->contexts.contexts[c];
+		AUDIT_CHECK(ctx->alive && ctx->proc == index,
+			    "a process lists a context it does not hold");
+		AUDIT_CHECK(ctx->proc_prev == prev, "a context list's back link is wrong");
+		AUDIT_CHECK(++count <= p->contexts, "a process has more contexts than counted");
+		for (unsigned slot = 0; slot < PK_CONTEXT_BINDINGS; slot++) {
+			uint32_t e = ctx->endpoint[slot];
+			if (e == KNIL)
+				continue;
+			AUDIT_CHECK(e < k->endpoints.capacity,
+				    "a binding points outside the endpoint table");
+			const struct endpoint *ep = &k->endpoints.endpoints[e];
+			AUDIT_CHECK(!ep->alive || ep->gen != ctx->endpoint_gen[slot] ||
+					    ep->proc == index,
+				    "a context is bound to another process's endpoint");
+			for (unsigned other = 0; other < slot; other++)
+				AUDIT_CHECK(ctx->endpoint[other] != e ||
+						    ctx->endpoint_gen[other] !=
+							    ctx->endpoint_gen[slot],
+					    "a context is bound twice to one endpoint");
+		}
+		prev = c;
+	}
+	AUDIT_CHECK(count == p->contexts, "a process has fewer contexts than counted");
+	*contexts += count;
+	return 0;
+}
+
 static int audit_proc(struct kernel *k, uint32_t index, uint32_t *owned, uint32_t *queued,
-		      uint32_t *irq_lines, uint32_t *shares, const char **ret_why)
+		      uint32_t *irq_lines, uint32_t *shares, uint32_t *contexts,
+		      const char **ret_why)
 {
 	const struct proc *p = &k->procs.procs[index];
 	AUDIT_CHECK((uint64_t)p->owned.count + p->held <= p->quota,
@@ -158,7 +197,7 @@ static int audit_proc(struct kernel *k, uint32_t index, uint32_t *owned, uint32_
 		prev = l;
 	}
 	*irq_lines += lines;
-	return 0;
+	return audit_contexts(k, index, contexts, ret_why);
 }
 
 /* One group: its kind and place, its ring against its head, its waiters. */
@@ -329,13 +368,14 @@ int kernel_audit(struct kernel *k, const char **ret_why)
 	if (audit_list(k, &pool->shared, FRAME_SHARED, KNIL, 0, ret_why) < 0)
 		return -1;
 
-	uint32_t owned = 0, queued = 0, procs = 0, endpoints = 0, irq_lines = 0, shares = 0;
+	uint32_t owned = 0, queued = 0, procs = 0, endpoints = 0, irq_lines = 0, shares = 0,
+		 contexts = 0;
 	for (uint32_t i = 0; i < k->procs.capacity; i++) {
 		if (!k->procs.procs[i].alive)
 			continue;
 		procs++;
 		endpoints += k->procs.procs[i].endpoints;
-		if (audit_proc(k, i, &owned, &queued, &irq_lines, &shares, ret_why) < 0)
+		if (audit_proc(k, i, &owned, &queued, &irq_lines, &shares, &contexts, ret_why) < 0)
 			return -1;
 	}
 	for (uint32_t i = 0; i < pool->count; i++)
@@ -352,6 +392,8 @@ int kernel_audit(struct kernel *k, const char **ret_why)
 	if (audit_groups(k, ret_why) < 0 || audit_references(k, ret_why) < 0)
 		return -1;
 	AUDIT_CHECK(procs == k->procs.alive, "the live-process count is wrong");
+	AUDIT_CHECK(contexts == k->contexts.alive,
+		    "a live context is in no process's list, or the count is wrong");
 	AUDIT_CHECK(irq_lines == k->irqs.attached,
 		    "an attached interrupt line is in no process's list, or the count is wrong");
 

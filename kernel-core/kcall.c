@@ -49,15 +49,21 @@ static int kc_send(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64
 	return kan_send(k, proc, (uint32_t)arg[0], arg[1]);
 }
 
+/* recv's results, which recv_any shares. */
+static void delivery_results(const struct kernel *k, const struct kan_delivery *d, uint64_t ret[])
+{
+	ret[0] = d->shared ? frame_share_handle(&k->frames, d->frame)
+			   : frame_handle(&k->frames, d->frame);
+	ret[1] = (uint64_t)d->lost << 32 | d->length;
+}
+
 static int kc_recv(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
 {
 	struct kan_delivery d;
 	int err = kan_recv(k, proc, (uint32_t)arg[0], &d);
 	if (err < 0)
 		return err;
-	ret[0] = d.shared ? frame_share_handle(&k->frames, d.frame)
-			  : frame_handle(&k->frames, d.frame);
-	ret[1] = (uint64_t)d.lost << 32 | d.length;
+	delivery_results(k, &d, ret);
 	return 0;
 }
 
@@ -156,6 +162,55 @@ static int kc_group_leave(struct kernel *k, uint32_t proc, const uint64_t arg[],
 	return group_leave(k, (uint32_t)arg[0], arg[1], arg[2]);
 }
 
+static int kc_context_create(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	(void)arg;
+	uint32_t context;
+	int err = context_create(k, proc, &context);
+	if (err < 0)
+		return err;
+	ret[0] = context_handle(&k->contexts, context);
+	return 0;
+}
+
+static int kc_context_destroy(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	(void)proc;
+	(void)ret;
+	context_destroy(k, (uint32_t)arg[0]);
+	return 0;
+}
+
+static int kc_context_bind(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	(void)proc;
+	uint32_t slot;
+	int err = context_bind(k, (uint32_t)arg[0], (uint32_t)arg[1], &slot);
+	if (err < 0)
+		return err;
+	ret[0] = slot;
+	return 0;
+}
+
+static int kc_context_unbind(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	(void)proc;
+	(void)ret;
+	return context_unbind(k, (uint32_t)arg[0], (uint32_t)arg[1]);
+}
+
+static int kc_recv_any(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
+{
+	struct kan_delivery d;
+	uint32_t slot;
+	int err = context_recv_any(k, proc, (uint32_t)arg[0], &d, &slot);
+	if (err < 0)
+		return err;
+	delivery_results(k, &d, ret);
+	ret[1] |= (uint64_t)slot << 16;
+	return 0;
+}
+
 static const struct kcall_entry kcall_table[PK_KC_END] = {
 #define KCALL_ENTRY(num, name, a0, a1, a2) \
 	[num] = {kc_##name, #name, {PK_ARG_##a0, PK_ARG_##a1, PK_ARG_##a2}},
@@ -207,6 +262,19 @@ static int kcall_resolve_irq(const struct kernel *k, uint32_t proc, uint64_t raw
 	return 0;
 }
 
+static int kcall_resolve_context(const struct kernel *k, uint32_t proc, uint64_t raw,
+				 uint64_t *ret_index)
+{
+	uint32_t index;
+	int err = context_resolve(&k->contexts, raw, &index);
+	if (err < 0)
+		return err;
+	if (k->contexts.contexts[index].proc != proc)
+		return -PK_ENOTOWNER;
+	*ret_index = index;
+	return 0;
+}
+
 static int kcall_resolve_arg(const struct kernel *k, uint32_t proc, enum pk_arg_kind kind,
 			     uint64_t raw, uint64_t *ret_value)
 {
@@ -226,6 +294,8 @@ static int kcall_resolve_arg(const struct kernel *k, uint32_t proc, enum pk_arg_
 		return kcall_resolve_endpoint(k, proc, raw, ret_value);
 	case PK_ARG_IRQ:
 		return kcall_resolve_irq(k, proc, raw, ret_value);
+	case PK_ARG_CONTEXT:
+		return kcall_resolve_context(k, proc, raw, ret_value);
 	}
 	return -PK_EINVAL;
 }

@@ -14,6 +14,7 @@
 #define MAX_GROUPS    (1u << 16)
 #define MAX_DEPTH     (1u << 12)
 #define MAX_MEMBERS   (1u << 22) /* memberships, and clock subscribers */
+#define MAX_CONTEXTS  (1u << 22)
 
 void kernel_config_default(struct kernel_config *cfg)
 {
@@ -37,6 +38,8 @@ void kernel_config_default(struct kernel_config *cfg)
 	cfg->groups_per_endpoint = 8;
 	cfg->tick_subscribers = 64;
 	cfg->tick_ns = 10000000; /* 100 Hz */
+	cfg->max_contexts = 64;
+	cfg->contexts_per_proc = 16;
 }
 
 static int kernel_config_valid(const struct kernel_config *cfg)
@@ -50,12 +53,12 @@ static int kernel_config_valid(const struct kernel_config *cfg)
 	       cfg->max_shares <= MAX_SHARES && cfg->max_groups <= MAX_GROUPS &&
 	       cfg->group_depth >= 1 && cfg->group_depth <= MAX_DEPTH &&
 	       cfg->max_memberships <= MAX_MEMBERS && cfg->tick_subscribers <= MAX_MEMBERS &&
-	       cfg->tick_ns >= 1;
+	       cfg->tick_ns >= 1 && cfg->max_contexts <= MAX_CONTEXTS;
 }
 
 struct arena_layout {
 	size_t frames, procs, endpoints, buckets, irq_lines, shares, share_buckets, groups,
-		group_buckets, rings, members, size;
+		group_buckets, rings, members, contexts, size;
 };
 
 static size_t align_up(size_t n)
@@ -88,6 +91,8 @@ static void arena_layout(const struct kernel_config *cfg, struct arena_layout *r
 	at = align_up(at + (size_t)group_ring_slots(cfg) * sizeof(uint32_t));
 	ret->members = at;
 	at = align_up(at + (size_t)group_member_capacity(cfg) * sizeof(struct member));
+	ret->contexts = at;
+	at = align_up(at + (size_t)cfg->max_contexts * sizeof(struct context));
 	ret->size = at;
 }
 
@@ -123,6 +128,7 @@ int kernel_init(const struct kernel_config *cfg, const struct kport *port, void 
 	k->port = *port;
 	k->default_quota = cfg->default_quota;
 	k->endpoints_per_proc = cfg->endpoints_per_proc;
+	k->contexts_per_proc = cfg->contexts_per_proc;
 	frame_pool_init(&k->frames, (struct frame *)(base + layout.frames), cfg->frame_memory,
 			cfg->frame_count);
 	proc_table_init(&k->procs, (struct proc *)(base + layout.procs), cfg->max_procs);
@@ -138,6 +144,8 @@ int kernel_init(const struct kernel_config *cfg, const struct kport *port, void 
 			 (uint32_t *)(base + layout.group_buckets),
 			 (struct member *)(base + layout.members));
 	tick_init(&k->tick, cfg->tick_ns);
+	context_table_init(&k->contexts, (struct context *)(base + layout.contexts),
+			   cfg->max_contexts);
 	*ret_kernel = k;
 	return 0;
 }
@@ -184,6 +192,7 @@ int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_
 	ret_info->frames_owned = p->owned.count;
 	ret_info->frames_held = p->held;
 	ret_info->endpoints = p->endpoints;
+	ret_info->contexts = p->contexts;
 	return 0;
 }
 
@@ -231,6 +240,7 @@ void kernel_stats(const struct kernel *k, struct kernel_stats *ret_stats)
 	ret_stats->frames_shared = k->frames.shared.count;
 	ret_stats->procs = k->procs.alive;
 	ret_stats->endpoints = k->endpoints.alive;
+	ret_stats->contexts = k->contexts.alive;
 	ret_stats->irq_lines_attached = k->irqs.attached;
 	ret_stats->shares = k->shares.alive;
 	ret_stats->groups = k->groups.alive;

@@ -4,6 +4,7 @@
 
 #include "kcore/kernel.h"
 
+#include "context.h"
 #include "endpoint.h"
 #include "frame.h"
 #include "group.h"
@@ -23,8 +24,10 @@ struct kernel {
 	struct share_table shares;
 	struct group_table groups;
 	struct tick tick;
+	struct context_table contexts;
 	uint32_t default_quota;
 	uint32_t endpoints_per_proc;
+	uint32_t contexts_per_proc;
 	struct kernel_stats stats; /* counters only; the frame and table figures are computed */
 };
 

@@ -63,6 +63,8 @@ int proc_create(struct kernel *k, uint32_t rights, uint32_t quota, uint32_t *ret
 	p->irqs_head = KNIL;
 	p->shares_head = KNIL;
 	p->held = 0;
+	p->contexts_head = KNIL;
+	p->contexts = 0;
 	table->alive++;
 	*ret_index = index;
 	return 0;
@@ -73,10 +75,12 @@ void proc_destroy(struct kernel *k, uint32_t index)
 	struct proc_table *table = &k->procs;
 	struct proc *p = &table->procs[index];
 
-	/* Bounded by the per-process endpoint limit, the number of interrupt lines and the
-	 * shares it holds (its quota); each endpoint reclaims its queue in O(1). */
+	/* Bounded by the per-process endpoint and context limits, the number of interrupt
+	 * lines and the shares it holds (its quota); each endpoint reclaims its queue in O(1). */
 	while (p->irqs_head != KNIL)
 		irq_detach(k, p->irqs_head);
+	while (p->contexts_head != KNIL)
+		context_destroy(k, p->contexts_head);
 	while (p->endpoints_head != KNIL)
 		endpoint_destroy(k, p->endpoints_head);
 	share_release_all(k, index);

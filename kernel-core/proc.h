@@ -1,7 +1,7 @@
 /* Processes: protection domains. A process owns frames and holds shares of shared frames
- * (together up to its quota), and holds endpoints (up to the per-process limit);
- * destroying it reclaims all of them in time bounded by its endpoints and its shares,
- * never by how many frames it owned. */
+ * (together up to its quota), and holds endpoints and contexts (up to the per-process
+ * limits); destroying it reclaims all of them in time bounded by its endpoints, contexts
+ * and shares, never by how many frames it owned. */
 #ifndef KCORE_PROC_H
 #define KCORE_PROC_H
 
@@ -20,8 +20,9 @@ struct proc {
 	uint32_t irqs_head;	 /* interrupt lines it has attached, through irq_line.proc_next */
 	uint32_t shares_head;	 /* its shares of shared frames, through share.proc_next */
 	uint32_t held;		 /* deliveries of shared frames it has not released */
+	uint32_t contexts_head;	 /* its contexts, linked through context.proc_next */
+	uint32_t contexts;	 /* how many */
 	uint32_t free_next;	 /* next free slot while !alive */
-	/* Contexts (threads) arrive with their own issue; they will hang off here. */
 };
 
 struct proc_table {

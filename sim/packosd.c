@@ -378,6 +378,7 @@ static int start_kernel(struct daemon *d, uint32_t max_procs)
 	d->kcfg.frame_count = d->opt.frames;
 	d->kcfg.max_procs = max_procs;
 	d->kcfg.max_endpoints = 4 * max_procs;
+	d->kcfg.max_contexts = 4 * max_procs;
 	d->kcfg.queue_limit = d->opt.queue_limit;
 	d->kcfg.tick_ns = (uint64_t)d->opt.tick_us * 1000u;
 	if (getrandom(&d->kcfg.hash_seed, sizeof d->kcfg.hash_seed, 0) != sizeof d->kcfg.hash_seed)

@@ -31,8 +31,8 @@
 	X(21, EBUSY, "interrupt line already attached", RETURN)                   \
 	X(22, ENOTPENDING, "no interrupt waiting for an acknowledgement", RETURN) \
 	X(23, ESHARED, "frame is shared read-only", RETURN)                       \
-	X(24, EALREADY, "endpoint already joined or subscribed", RETURN)          \
-	X(25, ENOTMEMBER, "endpoint not joined or subscribed", RETURN)
+	X(24, EALREADY, "already joined, subscribed or bound", RETURN)            \
+	X(25, ENOTMEMBER, "not joined, subscribed or bound", RETURN)
 
 enum pk_error {
 #define PK__ERROR_ENUM(num, name, msg, disposition) PK_##name = num,

@@ -83,6 +83,8 @@ void fake_port_config(struct kernel_config *cfg)
 	cfg->max_memberships = 16;
 	cfg->groups_per_endpoint = 3;
 	cfg->tick_subscribers = 4;
+	cfg->max_contexts = 6;
+	cfg->contexts_per_proc = 4;
 }
 
 int fake_port_start(struct fake_port *fp, const struct kernel_config *cfg)
@@ -130,6 +132,7 @@ void fake_port_stop(struct fake_port *fp)
 	assert_int_equal(st.frames_owned + st.frames_queued + st.frames_shared, 0);
 	assert_int_equal(st.procs, 0);
 	assert_int_equal(st.endpoints, 0);
+	assert_int_equal(st.contexts, 0);
 	assert_int_equal(st.shares, 0);
 	assert_int_equal(st.groups, 0);
 	assert_int_equal(st.group_memberships + st.tick_subscribers, 0);

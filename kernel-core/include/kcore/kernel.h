@@ -37,7 +37,9 @@ struct kernel_config {
 	uint32_t max_memberships;     /* group memberships, all groups together */
 	uint32_t groups_per_endpoint; /* groups one endpoint may join */
 	uint32_t tick_subscribers;    /* endpoints subscribed to the clock at once */
-	uint64_t tick_ns; /* the clock's period: the port calls kernel_clock_tick this often */
+	uint64_t tick_ns;      /* the clock's period: the port calls kernel_clock_tick this often */
+	uint32_t max_contexts; /* contexts alive at once, all processes together; may be 0 */
+	uint32_t contexts_per_proc; /* contexts one process may create */
 };
 
 struct kernel_stats {
@@ -48,6 +50,7 @@ struct kernel_stats {
 	uint32_t frames_shared;
 	uint32_t procs;
 	uint32_t endpoints;
+	uint32_t contexts;
 	uint64_t calls[PK_KC_END];     /* kernel calls by number, whatever their outcome */
 	uint64_t errors[PK_ERROR_END]; /* failed kernel calls by error code */
 	uint64_t faults;	       /* processes faulted */
@@ -76,6 +79,7 @@ struct kernel_proc_info {
 	uint32_t frames_owned;
 	uint32_t frames_held; /* shares of shared frames; owned + held is checked against quota */
 	uint32_t endpoints;
+	uint32_t contexts;
 };
 
 struct kernel_endpoint_info {
