@@ -45,4 +45,11 @@ void backend_frame_unmap(pk_frame_t frame, uint8_t *data);
 uint64_t backend_now_ns(void);
 void backend_sleep_ns(uint64_t ns);
 
+/* Runs body(arg) in a new thread of this process that may make kernel calls of its own;
+ * *ret_thread names it for backend_thread_join. -PK_ELIMIT: the port runs no more threads
+ * at once; -PK_ENOTSUP: it runs only one. */
+int backend_thread_start(void (*body)(void *arg), void *arg, void **ret_thread);
+/* Waits for the thread to end and forgets it. */
+int backend_thread_join(void *thread);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "pk/pk.h"
+#include "pk/thread.h"
 
 static struct backend_boot boot;
 static int initialised;
@@ -93,9 +94,10 @@ int pk_frame_free(struct pk_frame *frame)
 	return err;
 }
 
-static struct backend_call recv_call(pk_endpoint_t endpoint, uint32_t timeout_ms)
+/* A receive (recv on an endpoint, recv_any on a context) that waits up to `timeout_ms`. */
+static struct backend_call receive_call(unsigned nr, pk_handle_t from, uint32_t timeout_ms)
 {
-	struct backend_call c = plain_call(PK_KC_recv, endpoint, 0);
+	struct backend_call c = plain_call(nr, from, 0);
 	if (timeout_ms != 0) {
 		c.wait = 1;
 		c.wait_ms = timeout_ms == PK_WAIT_FOREVER ? 0 : timeout_ms;
@@ -137,11 +139,27 @@ static int finish_recv(const struct pk_kresult *r, struct pk_frame *frame, uint3
 	return 0;
 }
 
+static struct backend_call recv_call(pk_endpoint_t endpoint, uint32_t timeout_ms)
+{
+	return receive_call(PK_KC_recv, endpoint, timeout_ms);
+}
+
 int pk_recv(pk_endpoint_t endpoint, struct pk_frame *frame, uint32_t *length, uint32_t timeout_ms)
 {
 	struct pk_kresult r;
 	run_one(recv_call(endpoint, timeout_ms), &r);
 	return finish_recv(&r, frame, length);
+}
+
+int pk_recv_any(pk_context_t context, struct pk_frame *frame, uint32_t *length, unsigned *ret_slot,
+		uint32_t timeout_ms)
+{
+	struct pk_kresult r;
+	run_one(receive_call(PK_KC_recv_any, context, timeout_ms), &r);
+	int err = finish_recv(&r, frame, length);
+	if (err == 0 && ret_slot != NULL)
+		*ret_slot = PK_RECV_BINDING(r.ret[1]);
+	return err;
 }
 
 int pk_send_recv(struct pk_frame *out, uint32_t out_length, pk_endpoint_t endpoint,

@@ -1,12 +1,16 @@
 /* The simulator's kernel-call transport, daemon side (the program side is
  * libpk/sim/channel.c; the page is include/packos/sim_channel.h).
  *
- * A doorbell says "slots were published"; the daemon runs them in order through the
- * kernel and publishes the answers. A receive marked PK_SLOT_WAIT that finds its queue
- * empty is parked here instead of answered, and run again when the kernel says a packet
- * arrived (po_wake) or answered PK_ETIMEDOUT at its deadline: the kernel call stays
- * non-blocking, and a program that sends and then waits for the reply enters the daemon
- * once per packet instead of three times.
+ * A process's channel has a ring per thread that calls (sim_channel.h); the rings in use
+ * are named by a mask in the first page. A doorbell says "slots were published" in some
+ * ring; the daemon runs each ring's slots in order through the kernel and publishes the
+ * answers. A receive marked PK_SLOT_WAIT (recv, or recv_any on a context) that finds
+ * nothing is parked here, in its ring, instead of answered, and run again when the kernel
+ * says a packet arrived at one of the process's endpoints (po_wake) or answered
+ * PK_ETIMEDOUT at its deadline: the kernel call stays non-blocking, and a program that
+ * sends and then waits for the reply enters the daemon once per packet instead of three
+ * times. Several rings may wait on one endpoint (a pool of threads): each is tried, one
+ * gets the packet and the others stay parked, deadlines and all.
  *
  * While it is busy, the daemon also polls: the programs it answered since it last slept
  * form a small poll set, their pages say `polled`, and the event loop looks at their
@@ -36,6 +40,23 @@ static void futex_wake(_Atomic uint32_t *word)
 	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* The rings the program says are in use; the main thread's always is. */
+static uint32_t rings_in_use(const struct sim_proc *p)
+{
+	return (atomic_load_explicit(&p->channel->rings_in_use, memory_order_acquire) | 1u) &
+	       (uint32_t)((1ull << PK_CHANNEL_RINGS) - 1);
+}
+
+static unsigned ring_index(const struct sim_proc *p, const struct sim_ring *r)
+{
+	return (unsigned)(r - p->ring);
+}
+
+static uint32_t ring_id(const struct daemon *d, const struct sim_proc *p, const struct sim_ring *r)
+{
+	return (uint32_t)(p - d->procs) * PK_CHANNEL_RINGS + ring_index(p, r);
+}
+
 /* A program just answered is likely to call again soon: poll it, if there is room. */
 static void start_polling(struct daemon *d, struct sim_proc *p)
 {
@@ -43,32 +64,32 @@ static void start_polling(struct daemon *d, struct sim_proc *p)
 		return;
 	p->polled = true;
 	d->poll_set[d->poll_count++] = (uint32_t)(p - d->procs);
-	atomic_store(&p->page->polled, 1);
+	atomic_store(&p->channel->polled, 1);
 }
 
-/* Tells the program how far the answers go, and wakes it if it went to sleep. */
-static void publish(struct daemon *d, struct sim_proc *p)
+/* Tells the ring's thread how far the answers go, and wakes it if it went to sleep. */
+static void publish(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 {
-	if (atomic_load_explicit(&p->page->completed, memory_order_relaxed) == p->answered)
+	if (atomic_load_explicit(&r->page->completed, memory_order_relaxed) == r->answered)
 		return;
 	start_polling(d, p);
 	/* Sequentially consistent store, then load: the other half of the program's
 	 * "announce sleep, then look" (see libpk/sim/channel.c). */
-	atomic_store(&p->page->completed, p->answered);
-	/* A program waits for its whole batch: while a receive of it is parked, the
-	 * answers so far would only wake it to sleep again. */
-	if (!p->parked && atomic_load(&p->page->sleeping)) {
-		futex_wake(&p->page->completed);
+	atomic_store(&r->page->completed, r->answered);
+	/* A thread waits for its whole batch: while a receive of it is parked, the answers
+	 * so far would only wake it to sleep again. */
+	if (!r->parked && atomic_load(&r->page->sleeping)) {
+		futex_wake(&r->page->completed);
 		d->counters.futex_wakes++;
 	}
 }
 
-static void answer(struct daemon *d, struct sim_proc *p, const struct pk_kresult *result)
+static void answer(struct daemon *d, struct sim_ring *r, const struct pk_kresult *result)
 {
-	p->page->slot[p->consumed % PK_CHANNEL_SLOTS].result = *result;
-	p->last_status = (int)result->status;
-	p->consumed++;
-	p->answered++;
+	r->page->slot[r->consumed % PK_CHANNEL_SLOTS].result = *result;
+	r->last_status = (int)result->status;
+	r->consumed++;
+	r->answered++;
 	d->counters.slots++;
 }
 
@@ -79,31 +100,36 @@ static void capture_sent(struct daemon *d, const struct pk_kcall *send)
 		       (uint32_t)send->arg[1]);
 }
 
-static void park(struct daemon *d, struct sim_proc *p, const struct pk_kcall *call,
-		 uint32_t wait_ms)
+static void park(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
+		 const struct pk_kcall *call, uint32_t wait_ms)
 {
-	p->parked = true;
-	p->parked_endpoint = call->arg[0];
-	p->park_seq = ++next_park_seq & 0xffffffu;
+	r->parked = true;
+	r->parked_call = *call;
+	r->park_seq = ++next_park_seq & 0xffffffu;
 	d->counters.parked++;
 	if (wait_ms != 0) {
-		p->park_deadline.tv_sec = wait_ms / 1000;
-		p->park_deadline.tv_nsec = (long long)(wait_ms % 1000) * 1000000;
-		loop_arm_wait_timeout(d, p);
+		r->park_deadline.tv_sec = wait_ms / 1000;
+		r->park_deadline.tv_nsec = (long long)(wait_ms % 1000) * 1000000;
+		loop_arm_wait_timeout(d, p, ring_index(p, r));
 	} else {
-		p->park_deadline = (struct __kernel_timespec){0};
+		r->park_deadline = (struct __kernel_timespec){0};
 	}
 }
 
+static bool waits_for_packets(uint32_t nr)
+{
+	return nr == PK_KC_recv || nr == PK_KC_recv_any;
+}
+
 /* Runs one slot's call; returns false if it parked. */
-static bool run_call(struct daemon *d, struct sim_proc *p, const struct pk_kcall *call,
-		     uint32_t flags, uint32_t wait_ms)
+static bool run_call(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
+		     const struct pk_kcall *call, uint32_t flags, uint32_t wait_ms)
 {
 	struct pk_kresult result = {0};
 	if ((flags & ~PK_SLOT_FLAGS_KNOWN) != 0 ||
-	    ((flags & PK_SLOT_WAIT) && call->nr != PK_KC_recv)) {
+	    ((flags & PK_SLOT_WAIT) && !waits_for_packets(call->nr))) {
 		result.status = -PK_EINVAL;
-	} else if ((flags & PK_SLOT_LINKED) && p->last_status < 0) {
+	} else if ((flags & PK_SLOT_LINKED) && r->last_status < 0) {
 		result.status = -PK_ECANCELED;
 	} else {
 		kernel_call(d->kernel, p->kproc, call, &result);
@@ -115,32 +141,47 @@ static bool run_call(struct daemon *d, struct sim_proc *p, const struct pk_kcall
 		if (result.status == 0 && call->nr == PK_KC_tick_subscribe)
 			clock_subscribed(d);
 		if (result.status == -PK_EWOULDBLOCK && (flags & PK_SLOT_WAIT)) {
-			p->parked_call = *call;
-			park(d, p, call, wait_ms);
+			park(d, p, r, call, wait_ms);
 			return false;
 		}
 	}
-	answer(d, p, &result);
+	answer(d, r, &result);
 	return true;
 }
 
-static void run_slots(struct daemon *d, struct sim_proc *p)
+static void run_slots(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 {
-	uint32_t submitted = atomic_load_explicit(&p->page->submitted, memory_order_acquire);
-	uint32_t pending = submitted - p->consumed;
+	uint32_t submitted = atomic_load_explicit(&r->page->submitted, memory_order_acquire);
+	uint32_t pending = submitted - r->consumed;
 	if (pending > PK_CHANNEL_SLOTS) {
-		proc_fault(d, p, "channel: %u call slots published at once; the ring holds %u",
-			   pending, PK_CHANNEL_SLOTS);
+		proc_fault(d, p, "channel: ring %u: %u call slots published at once; it holds %u",
+			   ring_index(p, r), pending, PK_CHANNEL_SLOTS);
 		return;
 	}
-	while (p->consumed != submitted && p->state == PROC_RUNNING && !p->parked) {
+	while (r->consumed != submitted && p->state == PROC_RUNNING && !r->parked) {
 		struct pk_channel_slot slot;
-		memcpy(&slot, &p->page->slot[p->consumed % PK_CHANNEL_SLOTS], sizeof slot);
-		if (!run_call(d, p, &slot.call, slot.flags, slot.wait_ms))
+		memcpy(&slot, &r->page->slot[r->consumed % PK_CHANNEL_SLOTS], sizeof slot);
+		if (!run_call(d, p, r, &slot.call, slot.flags, slot.wait_ms))
 			break;
 	}
 	if (p->state == PROC_RUNNING)
-		publish(d, p);
+		publish(d, p, r);
+}
+
+/* Runs what every ring of `p` in use has published; true if there was any. */
+static bool run_rings(struct daemon *d, struct sim_proc *p)
+{
+	bool found = false;
+	uint32_t rings = rings_in_use(p);
+	while (rings != 0 && p->state == PROC_RUNNING) {
+		struct sim_ring *r = &p->ring[__builtin_ctz(rings)];
+		rings &= rings - 1;
+		if (r->parked || atomic_load(&r->page->submitted) == r->consumed)
+			continue;
+		run_slots(d, p, r);
+		found = true;
+	}
+	return found;
 }
 
 bool channel_polling(const struct daemon *d)
@@ -154,11 +195,9 @@ static bool run_unannounced(struct daemon *d, const uint32_t *set, unsigned coun
 	bool found = false;
 	for (unsigned i = 0; i < count; i++) {
 		struct sim_proc *p = &d->procs[set[i]];
-		if (p->state != PROC_RUNNING || p->parked ||
-		    atomic_load(&p->page->submitted) == p->consumed)
+		if (p->state != PROC_RUNNING || !run_rings(d, p))
 			continue;
 		d->counters.polled_batches++;
-		run_slots(d, p);
 		found = true;
 	}
 	channel_run_resumes(d);
@@ -179,7 +218,7 @@ bool channel_poll_stop(struct daemon *d)
 	for (unsigned i = 0; i < count; i++) {
 		struct sim_proc *p = &d->procs[set[i]];
 		p->polled = false;
-		atomic_store(&p->page->polled, 0);
+		atomic_store(&p->channel->polled, 0);
 	}
 	/* Published before the flag went down, and so without a doorbell: run it now. */
 	return run_unannounced(d, set, count);
@@ -202,58 +241,94 @@ void channel_forget(struct daemon *d, struct sim_proc *p)
 void channel_doorbell(struct daemon *d, struct sim_proc *p)
 {
 	d->counters.doorbells++;
-	if (p->state == PROC_RUNNING && !p->parked)
-		run_slots(d, p);
+	if (p->state == PROC_RUNNING)
+		run_rings(d, p);
+}
+
+static bool parked_for(const struct sim_ring *r, pk_endpoint_t endpoint)
+{
+	/* recv_any waits on a context's endpoints, which only the kernel knows: try it. */
+	return r->parked &&
+	       (r->parked_call.nr == PK_KC_recv_any || r->parked_call.arg[0] == endpoint);
 }
 
 void channel_packet_arrived(struct daemon *d, struct sim_proc *p, pk_endpoint_t endpoint)
 {
 	if (p->state != PROC_RUNNING)
 		return;
-	if (p->parked && p->parked_endpoint == endpoint) {
+	/* Every ring that may want the packet is tried (only the kernel knows which contexts
+	 * an endpoint is bound to, and a wake is said once), the first of them in turn: the
+	 * resume list runs last in, first out, so the ring queued last goes first. */
+	bool waited = false;
+	unsigned first = p->wake_turn++ % PK_CHANNEL_RINGS;
+	for (unsigned i = PK_CHANNEL_RINGS; i-- > 0;) {
+		struct sim_ring *r = &p->ring[(first + i) % PK_CHANNEL_RINGS];
+		if (!parked_for(r, endpoint))
+			continue;
+		waited = true;
 		/* Not now: this runs inside another process's kernel call. */
-		if (!p->resume_pending) {
-			p->resume_pending = true;
-			p->resume_next = d->resume_head;
-			d->resume_head = (uint32_t)(p - d->procs);
+		if (!r->resume_pending) {
+			r->resume_pending = true;
+			r->resume_next = d->resume_head;
+			d->resume_head = ring_id(d, p, r);
 		}
-		return;
 	}
-	atomic_fetch_add(&p->page->wakes, 1);
-	if (atomic_load(&p->page->sleeping))
-		futex_wake(&p->page->wakes);
+	if (waited)
+		return;
+	struct pk_channel_page *main_ring = p->channel;
+	atomic_fetch_add(&main_ring->wakes, 1);
+	if (atomic_load(&main_ring->sleeping))
+		futex_wake(&main_ring->wakes);
 }
 
-static void unpark(struct daemon *d, struct sim_proc *p)
+static void unpark(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 {
-	p->parked = false;
-	if (p->park_deadline.tv_sec != 0 || p->park_deadline.tv_nsec != 0)
-		loop_cancel(d, event_tag(EV_WAIT_TIMEOUT, p->park_seq, (uint32_t)(p - d->procs)));
+	r->parked = false;
+	if (r->park_deadline.tv_sec != 0 || r->park_deadline.tv_nsec != 0)
+		loop_cancel(d, event_tag(EV_WAIT_TIMEOUT, r->park_seq, ring_id(d, p, r)));
+}
+
+void channel_unpark_all(struct daemon *d, struct sim_proc *p)
+{
+	for (unsigned i = 0; i < PK_CHANNEL_RINGS; i++)
+		if (p->ring[i].parked)
+			unpark(d, p, &p->ring[i]);
+}
+
+/* Runs a parked receive again. Another ring may have taken the packet first: then it stays
+ * parked, with the deadline it had. */
+static void resume(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
+{
+	struct pk_kresult result = {0};
+	kernel_call(d->kernel, p->kproc, &r->parked_call, &result);
+	p->calls++;
+	if (p->state != PROC_RUNNING || result.status == -PK_EWOULDBLOCK)
+		return;
+	unpark(d, p, r);
+	answer(d, r, &result);
+	run_slots(d, p, r);
 }
 
 void channel_run_resumes(struct daemon *d)
 {
 	while (d->resume_head != NO_PROC) {
-		struct sim_proc *p = &d->procs[d->resume_head];
-		d->resume_head = p->resume_next;
-		p->resume_pending = false;
-		if (p->state != PROC_RUNNING || !p->parked)
-			continue;
-		unpark(d, p);
-		struct pk_kcall call = p->parked_call;
-		if (run_call(d, p, &call, PK_SLOT_WAIT, 0))
-			run_slots(d, p);
-		else if (p->state == PROC_RUNNING)
-			publish(d, p);
+		uint32_t id = d->resume_head;
+		struct sim_proc *p = &d->procs[id / PK_CHANNEL_RINGS];
+		struct sim_ring *r = &p->ring[id % PK_CHANNEL_RINGS];
+		d->resume_head = r->resume_next;
+		r->resume_pending = false;
+		if (p->state == PROC_RUNNING && r->parked)
+			resume(d, p, r);
 	}
 }
 
-void channel_wait_timeout(struct daemon *d, struct sim_proc *p, uint32_t park_seq)
+void channel_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring, uint32_t park_seq)
 {
-	if (p->state != PROC_RUNNING || !p->parked || p->park_seq != park_seq)
+	struct sim_ring *r = &p->ring[ring];
+	if (p->state != PROC_RUNNING || !r->parked || r->park_seq != park_seq)
 		return;
-	p->parked = false;
+	r->parked = false;
 	d->counters.wait_timeouts++;
-	answer(d, p, &(struct pk_kresult){.status = -PK_ETIMEDOUT});
-	run_slots(d, p);
+	answer(d, r, &(struct pk_kresult){.status = -PK_ETIMEDOUT});
+	run_slots(d, p, r);
 }

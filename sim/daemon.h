@@ -43,30 +43,37 @@ enum proc_state {
 	PROC_DYING,   /* out of the kernel (faulted or killed), not yet reaped */
 };
 
-struct sim_proc {
-	enum proc_state state;
-	uint32_t gen; /* bumped on each reuse of the slot; stale completions are dropped */
-	char name[MANIFEST_NAME_SIZE];
-	pid_t pid;
-	int pidfd;		      /* -1 where the system has no pidfds (see reap_by_sigchld) */
-	int doorbell;		      /* eventfd: the program's half of the transport */
-	struct pk_channel_page *page; /* shared with the program */
-	pk_proc_t kproc;	      /* valid while RUNNING */
-	uint64_t doorbell_value;      /* where the doorbell read lands */
-	uint32_t consumed;	      /* slots taken from the ring, answered or parked */
-	uint32_t answered;	      /* slots answered, published as page->completed */
-	int last_status;	      /* of the last slot run in this batch, for links */
+/* One ring of a process's channel (a page, include/packos/sim_channel.h): the daemon's
+ * side of one thread's calls. */
+struct sim_ring {
+	struct pk_channel_page *page;
+	uint32_t consumed; /* slots taken from the ring, answered or parked */
+	uint32_t answered; /* slots answered, published as page->completed */
+	int last_status;   /* of the last slot run in this batch, for links */
 	/* A receive waiting in the daemon for a packet (PK_SLOT_WAIT). */
 	bool parked;
-	pk_endpoint_t parked_endpoint;
 	struct pk_kcall parked_call; /* the daemon's copy: the slot may change meanwhile */
 	uint32_t park_seq;	     /* names the current wait to its timeout */
 	struct __kernel_timespec park_deadline;
 	/* Linked on the daemon's resume list when a packet arrives for the parked wait. */
 	bool resume_pending;
-	uint32_t resume_next;
-	bool polled;	 /* in the daemon's poll set (channel.c) */
-	bool drives_nic; /* the NIC's driver (nic.c) */
+	uint32_t resume_next; /* a ring id: process slot * PK_CHANNEL_RINGS + ring */
+};
+
+struct sim_proc {
+	enum proc_state state;
+	uint32_t gen; /* bumped on each reuse of the slot; stale completions are dropped */
+	char name[MANIFEST_NAME_SIZE];
+	pid_t pid;
+	int pidfd;    /* -1 where the system has no pidfds (see reap_by_sigchld) */
+	int doorbell; /* eventfd: the program's half of the transport */
+	struct pk_channel_page *channel; /* PK_CHANNEL_RINGS pages, shared with the program */
+	pk_proc_t kproc;		 /* valid while RUNNING */
+	uint64_t doorbell_value;	 /* where the doorbell read lands */
+	struct sim_ring ring[PK_CHANNEL_RINGS];
+	unsigned wake_turn; /* which parked ring a packet tries first (channel.c) */
+	bool polled;	    /* in the daemon's poll set (channel.c) */
+	bool drives_nic;    /* the NIC's driver (nic.c) */
 	/* A control connection waiting for this process to exit (run, kill), or -1. */
 	int waiter;
 	char fault[160]; /* why it was faulted, logged once */
@@ -171,7 +178,7 @@ struct daemon {
 	uint32_t proc_capacity;
 	uint32_t *proc_of_kernel_index; /* kernel proc index -> procs[] slot, or UINT32_MAX */
 	uint32_t live_procs;		/* slots not FREE */
-	uint32_t resume_head;		/* list of procs with a packet for their parked wait */
+	uint32_t resume_head;		/* rings with a packet for their parked wait */
 	/* The programs served since the daemon last slept, whose rings it polls (channel.c). */
 	uint32_t poll_set[POLL_SET_MAX];
 	unsigned poll_count;
@@ -267,7 +274,7 @@ void clock_on_expiry(struct daemon *d, int res);
 /* channel.c: the daemon's half of the transport. */
 void channel_doorbell(struct daemon *d, struct sim_proc *p);
 void channel_packet_arrived(struct daemon *d, struct sim_proc *p, pk_endpoint_t endpoint);
-void channel_wait_timeout(struct daemon *d, struct sim_proc *p, uint32_t park_seq);
+void channel_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring, uint32_t park_seq);
 void channel_run_resumes(struct daemon *d);
 /* Polling: true while there are programs to poll; runs what they published without a
  * doorbell and says whether there was any; stops polling, with a last look that says the
@@ -276,6 +283,8 @@ bool channel_polling(const struct daemon *d);
 bool channel_poll(struct daemon *d);
 bool channel_poll_stop(struct daemon *d);
 void channel_forget(struct daemon *d, struct sim_proc *p);
+/* Drops every wait of a process that is going, with its timeouts. */
+void channel_unpark_all(struct daemon *d, struct sim_proc *p);
 
 /* loop.c */
 int loop_init(struct daemon *d);
@@ -286,7 +295,7 @@ uint64_t loop_now_ns(void);
 struct io_uring_sqe *loop_get_sqe(struct daemon *d);
 void loop_arm_doorbell(struct daemon *d, struct sim_proc *p);
 void loop_arm_pidfd(struct daemon *d, struct sim_proc *p);
-void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p);
+void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring);
 void loop_cancel(struct daemon *d, uint64_t tag);
 void loop_begin_stop(struct daemon *d);
 

@@ -81,12 +81,13 @@ void loop_arm_pidfd(struct daemon *d, struct sim_proc *p)
 	io_uring_sqe_set_data64(sqe, event_tag(EV_PIDFD, p->gen, (uint32_t)(p - d->procs)));
 }
 
-void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p)
+void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring)
 {
+	struct sim_ring *r = &p->ring[ring];
 	struct io_uring_sqe *sqe = loop_get_sqe(d);
-	io_uring_prep_timeout(sqe, &p->park_deadline, 0, 0);
-	io_uring_sqe_set_data64(sqe,
-				event_tag(EV_WAIT_TIMEOUT, p->park_seq, (uint32_t)(p - d->procs)));
+	io_uring_prep_timeout(sqe, &r->park_deadline, 0, 0);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_WAIT_TIMEOUT, r->park_seq,
+					       (uint32_t)(p - d->procs) * PK_CHANNEL_RINGS + ring));
 }
 
 void loop_cancel(struct daemon *d, uint64_t tag)
@@ -194,9 +195,10 @@ static void on_completion(struct daemon *d, const struct io_uring_cqe *cqe)
 			proc_exited(d, p);
 		break;
 	case EV_WAIT_TIMEOUT:
-		p = &d->procs[index < d->proc_capacity ? index : 0];
-		if (cqe->res == -ETIME && index < d->proc_capacity)
-			channel_wait_timeout(d, p, gen);
+		/* The index names a ring: process slot * PK_CHANNEL_RINGS + ring. */
+		if (cqe->res == -ETIME && index / PK_CHANNEL_RINGS < d->proc_capacity)
+			channel_wait_timeout(d, &d->procs[index / PK_CHANNEL_RINGS],
+					     index % PK_CHANNEL_RINGS, gen);
 		break;
 	case EV_ACCEPT:
 		if (cqe->res >= 0)

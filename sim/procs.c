@@ -293,7 +293,8 @@ int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int s
 	char path[PATH_MAX];
 	struct sim_proc *p = NULL;
 	pk_proc_t kproc = 0;
-	struct pk_channel_page *page = MAP_FAILED;
+	struct pk_channel_page *channel = MAP_FAILED;
+	const size_t channel_size = (size_t)PK_CHANNEL_RINGS * PK_CHANNEL_SIZE;
 	int channel_fd = -1, doorbell = -1, pidfd = -1;
 	pid_t pid = -1;
 
@@ -317,14 +318,16 @@ int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int s
 		goto fail;
 	}
 	channel_fd = memfd_create("packos-channel", MFD_CLOEXEC);
-	if (channel_fd < 0 || ftruncate(channel_fd, PK_CHANNEL_SIZE) < 0 ||
-	    (page = mmap(NULL, PK_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, channel_fd,
-			 0)) == MAP_FAILED) {
-		snprintf(err, errlen, "channel page: %s", strerror(errno));
+	/* The pages of rings no thread has claimed stay untouched, and so cost no memory. */
+	if (channel_fd < 0 || ftruncate(channel_fd, (off_t)channel_size) < 0 ||
+	    (channel = mmap(NULL, channel_size, PROT_READ | PROT_WRITE, MAP_SHARED, channel_fd,
+			    0)) == MAP_FAILED) {
+		snprintf(err, errlen, "channel: %s", strerror(errno));
 		goto fail;
 	}
-	fill_boot_record(d, &page->boot, entry->name, entry->rights);
-	if (bind_addresses(d, kproc, entry, &page->boot, err, errlen) < 0)
+	fill_boot_record(d, &channel->boot, entry->name, entry->rights);
+	atomic_store(&channel->rings_in_use, 1u);
+	if (bind_addresses(d, kproc, entry, &channel->boot, err, errlen) < 0)
 		goto fail;
 	doorbell = eventfd(0, EFD_CLOEXEC);
 	if (doorbell < 0) {
@@ -366,10 +369,12 @@ int proc_spawn(struct daemon *d, const struct manifest_entry *entry, const int s
 		.pid = pid,
 		.pidfd = pidfd,
 		.doorbell = doorbell,
-		.page = page,
+		.channel = channel,
 		.kproc = kproc,
 		.waiter = -1,
 	};
+	for (unsigned i = 0; i < PK_CHANNEL_RINGS; i++)
+		p->ring[i].page = &channel[i];
 	snprintf(p->name, sizeof p->name, "%s", entry->name);
 	clock_gettime(CLOCK_MONOTONIC, &p->started);
 	d->proc_of_kernel_index[PK_HANDLE_INDEX(kproc)] = (uint32_t)(p - d->procs);
@@ -389,8 +394,8 @@ fail:
 	d->counters.spawn_failures++;
 	if (kproc != 0)
 		kernel_proc_destroy(d->kernel, kproc);
-	if (page != MAP_FAILED)
-		munmap(page, PK_CHANNEL_SIZE);
+	if (channel != MAP_FAILED)
+		munmap(channel, channel_size);
 	if (channel_fd >= 0)
 		close(channel_fd);
 	if (doorbell >= 0)
@@ -421,7 +426,7 @@ void proc_fault(struct daemon *d, struct sim_proc *p, const char *fmt, ...)
 		kernel_proc_destroy(d->kernel, p->kproc);
 	forget_kernel_proc(d, p);
 	p->state = PROC_DYING;
-	p->parked = false;
+	channel_unpark_all(d, p);
 	d->counters.faulted++;
 	log_error("%s (pid %d) faulted: %s; killing it", p->name, (int)p->pid, p->fault);
 	proc_kill(d, p, SIGKILL);
@@ -441,13 +446,12 @@ static void proc_reaped(struct daemon *d, struct sim_proc *p, int code, int sign
 				 (int)p->pid, code);
 	}
 	channel_forget(d, p);
+	channel_unpark_all(d, p);
 	loop_cancel(d, event_tag(EV_DOORBELL, p->gen, (uint32_t)(p - d->procs)));
-	if (p->parked)
-		loop_cancel(d, event_tag(EV_WAIT_TIMEOUT, p->park_seq, (uint32_t)(p - d->procs)));
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	close(p->doorbell);
-	munmap(p->page, PK_CHANNEL_SIZE);
+	munmap(p->channel, (size_t)PK_CHANNEL_RINGS * PK_CHANNEL_SIZE);
 	if (p->waiter >= 0)
 		control_process_exited(d, p, code, signal);
 	d->counters.exited++;

@@ -1,14 +1,19 @@
-/* PackOS ABI of the Linux simulator: the channel page between a program and packosd.
+/* PackOS ABI of the Linux simulator: the channel between a program and packosd.
  *
- * Each process shares one page with the daemon (its own memfd, never another's). The page
- * holds the boot record the daemon wrote before exec, and a small ring of call slots: the
- * process writes requests into slots, publishes them by advancing `submitted`, and rings
- * its doorbell (an eventfd); the daemon answers each slot in order and advances
- * `completed`, which is also the futex word the process sleeps on. Requests are batched:
+ * Each process shares one channel with the daemon (its own memfd, never another's): a row
+ * of PK_CHANNEL_RINGS pages, one per thread that makes kernel calls at the same time.
+ * Page 0 holds the boot record the daemon wrote before exec and the ring of the main
+ * thread; a thread the program starts claims a free page by setting its bit in page 0's
+ * `rings_in_use` and gives it back when it ends (the daemon serves only the rings whose bit
+ * is set, and reads the mask, like everything else here, as untrusted). Each page holds a
+ * small ring of call slots: a thread writes requests into slots, publishes them by
+ * advancing `submitted`, and rings the process's one doorbell (an eventfd); the daemon
+ * answers each ring's slots in order and advances its `completed`, which is also the futex
+ * word that thread sleeps on. Requests are batched:
  * one doorbell may carry a send and the receive that follows it, or a burst of sends
  * (exception-less calls, after FlexSC). While the daemon is busy it polls the rings of
- * the programs it served last and says so in `polled`; a program that sees it set after
- * publishing skips the doorbell, the one system call left on its side.
+ * the programs it served last and says so in page 0's `polled`; a thread that sees it set
+ * after publishing skips the doorbell, the one system call left on its side.
  *
  * Everything the process writes is untrusted: the daemon reads `submitted` and each slot's
  * request exactly once, and a count that is not a whole batch faults the process.
@@ -33,9 +38,10 @@
 #define PK_SIM_NIC_ENV "PACKOS_NIC_FDS"
 
 #define PK_CHANNEL_MAGIC   0x4e4148434b415000ull /* "\0PAKCHAN" */
-#define PK_CHANNEL_VERSION 2u
-#define PK_CHANNEL_SIZE	   4096u
-#define PK_CHANNEL_SLOTS   32u /* a power of two: slot i lives at i % PK_CHANNEL_SLOTS */
+#define PK_CHANNEL_VERSION 3u
+#define PK_CHANNEL_SIZE	   4096u /* one ring's page */
+#define PK_CHANNEL_RINGS   16u	 /* pages in a channel: threads calling at once */
+#define PK_CHANNEL_SLOTS   32u	 /* a power of two: slot i lives at i % PK_CHANNEL_SLOTS */
 #define PK_BOOT_ENDPOINTS  8u
 #define PK_BOOT_NAME_SIZE  32u
 
@@ -97,14 +103,18 @@ struct pk_channel_page {
 	/* Daemon to process. */
 	alignas(64) _Atomic uint32_t completed; /* slots answered, free-running; a futex */
 	_Atomic uint32_t wakes;			/* packets arrived after a failed receive */
-	/* Nonzero while the daemon polls `submitted`: no doorbell needed. The daemon clears
-	 * it and then looks at `submitted` once more; the program publishes and then looks
-	 * here, both sequentially consistent, so no publication goes unseen. */
+	/* Page 0's only: nonzero while the daemon polls the rings: no doorbell needed. The
+	 * daemon clears it and then looks at every `submitted` once more; a thread publishes
+	 * and then looks here, both sequentially consistent, so no publication goes unseen. */
 	_Atomic uint32_t polled;
+	/* Page 0's only, written by the program: bit i set while ring i is in use (bit 0, the
+	 * main thread's, always). */
+	_Atomic uint32_t rings_in_use;
 	alignas(64) struct pk_channel_slot slot[PK_CHANNEL_SLOTS];
 };
 
 _Static_assert(sizeof(struct pk_channel_slot) == 64, "a slot is one cache line");
-_Static_assert(sizeof(struct pk_channel_page) <= PK_CHANNEL_SIZE, "the channel is one page");
+_Static_assert(sizeof(struct pk_channel_page) <= PK_CHANNEL_SIZE, "a ring is one page");
+_Static_assert(PK_CHANNEL_RINGS <= 32, "rings_in_use has a bit per ring");
 
 #endif

@@ -1,7 +1,9 @@
-/* The simulator's kernel-call transport, program side: the channel page shared with
- * packosd (include/packos/sim_channel.h). A batch of calls is written into slots,
- * published, and announced with one doorbell write (none while the daemon polls the
- * ring); the answer is awaited by a short yielding spin and then a futex sleep.
+/* The simulator's kernel-call transport, program side: the channel shared with packosd
+ * (include/packos/sim_channel.h). Each thread calls through a ring of its own: the main
+ * thread through ring 0, a thread started with pk_thread_start through one it claims for
+ * its life. A batch of calls is written into slots, published, and announced with one
+ * doorbell write (none while the daemon polls the rings); the answer is awaited by a
+ * short yielding spin and then a futex sleep.
  *
  * Why yield while spinning: on one core, the daemon cannot answer until we give it the
  * CPU, and sched_yield hands it over at once; on two cores the yield is a cheap syscall
@@ -28,9 +30,12 @@
 /* Yields before sleeping: enough to cover a daemon round trip on either placement. */
 enum { SPIN_YIELDS = 64 };
 
-static struct pk_channel_page *page;
+static struct pk_channel_page *channel; /* PK_CHANNEL_RINGS pages */
 static int doorbell_fd = -1;
-static uint32_t published; /* slots this program has published; its own count */
+
+/* The calling thread's ring. */
+static _Thread_local struct pk_channel_page *page;
+static _Thread_local uint32_t published; /* slots this thread has published; its own count */
 
 static void die(const char *what)
 {
@@ -62,6 +67,11 @@ static void wait_for_answers(uint32_t target)
 void backend_call_batch(const struct backend_call *calls, struct pk_kresult *results,
 			unsigned count)
 {
+	if (page == NULL) {
+		fprintf(stderr, "libpk: a kernel call from a thread not started with "
+				"pk_thread_start (it has no ring of its own)\n");
+		_exit(127);
+	}
 	/* Batches longer than the ring go in ring-sized pieces; linking across pieces is
 	 * kept by the daemon, which sees one stream of slots. */
 	while (count > 0) {
@@ -79,7 +89,7 @@ void backend_call_batch(const struct backend_call *calls, struct pk_kresult *res
 		 * "stop polling, then look once more". */
 		atomic_store(&page->submitted, published);
 		uint64_t one = 1;
-		if (!atomic_load(&page->polled) &&
+		if (!atomic_load(&channel->polled) &&
 		    write(doorbell_fd, &one, sizeof one) != sizeof one)
 			die("doorbell");
 		wait_for_answers(published);
@@ -118,10 +128,12 @@ int backend_init(struct backend_boot *ret_boot)
 			PK_SIM_ENV);
 		return -PK_EINVAL;
 	}
-	page = mmap(NULL, PK_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
-	if (page == MAP_FAILED)
+	channel = mmap(NULL, (size_t)PK_CHANNEL_RINGS * PK_CHANNEL_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fds[0], 0);
+	if (channel == MAP_FAILED)
 		die("mapping the channel");
-	const struct pk_boot_record *b = &page->boot;
+	page = channel;
+	const struct pk_boot_record *b = &channel->boot;
 	if (b->magic != PK_CHANNEL_MAGIC || b->version != PK_CHANNEL_VERSION ||
 	    b->endpoint_count > PK_BOOT_ENDPOINTS) {
 		fprintf(stderr, "libpk: the channel page is not a version %u boot record\n",
@@ -145,6 +157,33 @@ int backend_init(struct backend_boot *ret_boot)
 struct pk_channel_page *sim_channel_page(void)
 {
 	return page;
+}
+
+int sim_ring_claim(void)
+{
+	uint32_t in_use = atomic_load(&channel->rings_in_use);
+	for (;;) {
+		uint32_t free = ~in_use & (uint32_t)((1ull << PK_CHANNEL_RINGS) - 1) & ~1u;
+		if (free == 0)
+			return -PK_ELIMIT;
+		uint32_t bit = free & -free;
+		if (atomic_compare_exchange_weak(&channel->rings_in_use, &in_use, in_use | bit))
+			return __builtin_ctz(bit);
+	}
+}
+
+void sim_ring_enter(int ring)
+{
+	page = &channel[ring];
+	/* Whoever had the ring before waited for all its answers. */
+	published = atomic_load(&page->completed);
+}
+
+void sim_ring_release(int ring)
+{
+	if (page == &channel[ring])
+		page = NULL;
+	atomic_fetch_and(&channel->rings_in_use, ~(1u << ring));
 }
 
 int sim_doorbell_fd(void)

@@ -12,9 +12,13 @@
  * times as much (docs/performance.md). A share (a handle of kind PK_HANDLE_SHARE: a tick,
  * a multicast packet) is opened read-only, so a write to a frame others read faults. The
  * kernel may hand the program the same share twice (two of its endpoints in one group);
- * each frame counts its opens, and closes when the last is gone. */
+ * each frame counts its opens, and closes when the last is gone.
+ *
+ * Threads: the bookkeeping is atomic, since two threads may open frames whose bits share a
+ * byte, or the same share at once. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +29,10 @@
 
 static int pool_fd = -1;
 static uint32_t pool_frames;
-static uint8_t *pool;	      /* shared: the pool; remap: the reserved stretch */
-static uint8_t *placed;	      /* remap: a bit per frame, set once mapped at its place */
-static uint32_t *opens;	      /* remap: per frame, how many times the program has it open */
-static unsigned frame_stride; /* bytes from one frame's place to the next */
+static uint8_t *pool;		/* shared: the pool; remap: the reserved stretch */
+static _Atomic uint8_t *placed; /* remap: a bit per frame, set once mapped at its place */
+static _Atomic uint32_t *opens; /* remap: per frame, how many times the program has it open */
+static unsigned frame_stride;	/* bytes from one frame's place to the next */
 
 int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
 {
@@ -69,13 +73,13 @@ int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
 static int open_frame(uint32_t number, uint8_t *data, int prot)
 {
 	uint8_t bit = (uint8_t)(1u << (number % 8));
-	if (placed[number / 8] & bit)
+	if (atomic_load(&placed[number / 8]) & bit)
 		return mprotect(data, PK_FRAME_SIZE, prot);
 	/* MAP_POPULATE takes the page fault here, where it is cheaper than a first touch. */
 	if (mmap(data, PK_FRAME_SIZE, prot, MAP_SHARED | MAP_FIXED | MAP_POPULATE, pool_fd,
 		 (off_t)number * PK_FRAME_SIZE) == MAP_FAILED)
 		return -1;
-	placed[number / 8] |= bit;
+	atomic_fetch_or(&placed[number / 8], bit);
 	return 0;
 }
 
@@ -85,11 +89,11 @@ uint8_t *backend_frame_map(pk_frame_t frame)
 	if (number >= pool_frames)
 		return NULL;
 	uint8_t *data = pool + (size_t)number * frame_stride;
-	if (placed == NULL || opens[number]++ > 0)
+	if (placed == NULL || atomic_fetch_add(&opens[number], 1) > 0)
 		return data;
 	int prot = PK_HANDLE_KIND(frame) == PK_HANDLE_SHARE ? PROT_READ : PROT_READ | PROT_WRITE;
 	if (open_frame(number, data, prot) < 0) {
-		opens[number]--;
+		atomic_fetch_sub(&opens[number], 1);
 		return NULL;
 	}
 	return data;
@@ -98,13 +102,13 @@ uint8_t *backend_frame_map(pk_frame_t frame)
 void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
 {
 	uint32_t number = PK_FRAME_NUMBER(frame);
-	if (placed == NULL || data == NULL || number >= pool_frames || opens[number] == 0 ||
-	    --opens[number] > 0)
+	if (placed == NULL || data == NULL || number >= pool_frames ||
+	    atomic_load(&opens[number]) == 0 || atomic_fetch_sub(&opens[number], 1) > 1)
 		return;
 	/* Closing fails only when the system refuses to change the mapping (ENOMEM at the
 	 * map-count limit): the frame then stays reachable, as in shared mode. Said once. */
-	static int said;
-	if (mprotect(data, PK_FRAME_SIZE, PROT_NONE) < 0 && !said++)
+	static atomic_int said;
+	if (mprotect(data, PK_FRAME_SIZE, PROT_NONE) < 0 && atomic_fetch_add(&said, 1) == 0)
 		fprintf(stderr,
 			"libpk: closing a sent frame: %s; a use after send will not fault\n",
 			strerror(errno));

@@ -11,8 +11,15 @@
 /* Sets up frame mapping for the isolation mode; returns 0 or -PK_Exxx. */
 int sim_frames_init(int pool_fd, uint32_t isolation, uint32_t frame_count);
 
-/* The channel page, once backend_init has run. */
+/* The calling thread's ring page, once backend_init has run (NULL in a thread that has
+ * none). */
 struct pk_channel_page *sim_channel_page(void);
+
+/* Rings for threads: claim a free one (its number, or -PK_ELIMIT when all are taken),
+ * make it the calling thread's, and give it back once the thread is done calling. */
+int sim_ring_claim(void);
+void sim_ring_enter(int ring);
+void sim_ring_release(int ring);
 
 /* The doorbell descriptor, once backend_init has run. */
 int sim_doorbell_fd(void);

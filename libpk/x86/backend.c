@@ -88,3 +88,17 @@ void backend_sleep_ns(uint64_t ns)
 	uint64_t ms = (ns + 999999u) / 1000000u;
 	x86_trap(X86_TRAP_SLEEP, ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms);
 }
+
+/* The x86 port runs one context per process: its scheduler switches between processes,
+ * not yet between threads of one (docs/x86.md). */
+int backend_thread_start(void (*body)(void *arg), void *arg, void **ret_thread)
+{
+	(void)body, (void)arg, (void)ret_thread;
+	return -PK_ENOTSUP;
+}
+
+int backend_thread_join(void *thread)
+{
+	(void)thread;
+	return -PK_EINVAL;
+}

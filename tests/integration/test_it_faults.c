@@ -95,7 +95,7 @@ static void test_more_slots_than_the_ring_holds_is_a_fault(void **state)
 	char said[64], logged[96];
 	snprintf(said, sizeof said, "publishing %u slots", PK_CHANNEL_SLOTS + 1);
 	snprintf(logged, sizeof logged,
-		 "faulted: channel: %u call slots published at once; the ring holds %u",
+		 "faulted: channel: ring 0: %u call slots published at once; it holds %u",
 		 PK_CHANNEL_SLOTS + 1, PK_CHANNEL_SLOTS);
 	char *log = run_faulted(h, "it-garbage", "jump", "it-garbage-1", said);
 	harness_expect(log, logged);

@@ -72,3 +72,16 @@ void backend_sleep_ns(uint64_t ns)
 {
 	fake_backend.now_ns += ns;
 }
+
+/* The hosted kernel serves one caller: no threads. */
+int backend_thread_start(void (*body)(void *arg), void *arg, void **ret_thread)
+{
+	(void)body, (void)arg, (void)ret_thread;
+	return -PK_ENOTSUP;
+}
+
+int backend_thread_join(void *thread)
+{
+	(void)thread;
+	return -PK_EINVAL;
+}
