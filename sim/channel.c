@@ -86,6 +86,7 @@ static void park(struct daemon *d, struct sim_proc *p, const struct pk_kcall *ca
 	p->parked_endpoint = call->arg[0];
 	p->park_seq = ++next_park_seq & 0xffffffu;
 	d->counters.parked++;
+	tracing_call_waits(d, p, call, wait_ms);
 	if (wait_ms != 0) {
 		p->park_deadline.tv_sec = wait_ms / 1000;
 		p->park_deadline.tv_nsec = (long long)(wait_ms % 1000) * 1000000;
@@ -108,11 +109,14 @@ static bool run_call(struct daemon *d, struct sim_proc *p, const struct pk_kcall
 	} else {
 		kernel_call(d->kernel, p->kproc, call, &result);
 		p->calls++;
+		bool waits = result.status == -PK_EWOULDBLOCK && (flags & PK_SLOT_WAIT);
+		if (!waits)
+			tracing_call_answered(d, p, call, &result);
 		if (p->state != PROC_RUNNING)
 			return false; /* faulted: nothing more to answer */
 		if (result.status == 0 && call->nr == PK_KC_send && d->capture != NULL)
 			capture_sent(d, call);
-		if (result.status == -PK_EWOULDBLOCK && (flags & PK_SLOT_WAIT)) {
+		if (waits) {
 			p->parked_call = *call;
 			park(d, p, call, wait_ms);
 			return false;
@@ -252,6 +256,8 @@ void channel_wait_timeout(struct daemon *d, struct sim_proc *p, uint32_t park_se
 		return;
 	p->parked = false;
 	d->counters.wait_timeouts++;
-	answer(d, p, &(struct pk_kresult){.status = -PK_ETIMEDOUT});
+	struct pk_kresult timed_out = {.status = -PK_ETIMEDOUT};
+	tracing_call_answered(d, p, &p->parked_call, &timed_out);
+	answer(d, p, &timed_out);
 	run_slots(d, p);
 }
