@@ -211,6 +211,21 @@ int kernel_frame_of(const struct kernel *k, pk_proc_t proc, uint64_t frame,
 	return 0;
 }
 
+int kernel_frame_queued_at(const struct kernel *k, uint32_t frame_number, pk_proc_t *ret_proc,
+			   uint64_t *ret_iid)
+{
+	if (frame_number >= k->frames.count)
+		return 0;
+	const struct frame *f = &k->frames.frames[frame_number];
+	/* A frame reclaimed with its endpoint keeps the QUEUED state; frame_is_free knows. */
+	if (f->state != FRAME_QUEUED || frame_is_free(k, frame_number))
+		return 0;
+	const struct endpoint *e = &k->endpoints.endpoints[f->holder];
+	*ret_proc = proc_handle(&k->procs, e->proc);
+	*ret_iid = e->iid;
+	return 1;
+}
+
 int kernel_proc_endpoints(const struct kernel *k, pk_proc_t proc,
 			  struct kernel_endpoint_info *ret_info, uint32_t max)
 {

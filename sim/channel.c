@@ -107,6 +107,7 @@ static void park(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
 	r->parked_call = *call;
 	r->park_seq = ++next_park_seq & 0xffffffu;
 	d->counters.parked++;
+	tracing_call_waits(d, p, call, wait_ms);
 	if (wait_ms != 0) {
 		r->park_deadline.tv_sec = wait_ms / 1000;
 		r->park_deadline.tv_nsec = (long long)(wait_ms % 1000) * 1000000;
@@ -134,13 +135,16 @@ static bool run_call(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
 	} else {
 		kernel_call(d->kernel, p->kproc, call, &result);
 		p->calls++;
+		bool waits = result.status == -PK_EWOULDBLOCK && (flags & PK_SLOT_WAIT);
+		if (!waits)
+			tracing_call_answered(d, p, call, &result);
 		if (p->state != PROC_RUNNING)
 			return false; /* faulted: nothing more to answer */
 		if (result.status == 0 && call->nr == PK_KC_send && d->capture != NULL)
 			capture_sent(d, call);
 		if (result.status == 0 && call->nr == PK_KC_tick_subscribe)
 			clock_subscribed(d);
-		if (result.status == -PK_EWOULDBLOCK && (flags & PK_SLOT_WAIT)) {
+		if (waits) {
 			park(d, p, r, call, wait_ms);
 			return false;
 		}
@@ -302,7 +306,10 @@ static void resume(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 	struct pk_kresult result = {0};
 	kernel_call(d->kernel, p->kproc, &r->parked_call, &result);
 	p->calls++;
-	if (p->state != PROC_RUNNING || result.status == -PK_EWOULDBLOCK)
+	if (result.status == -PK_EWOULDBLOCK)
+		return;
+	tracing_call_answered(d, p, &r->parked_call, &result);
+	if (p->state != PROC_RUNNING)
 		return;
 	unpark(d, p, r);
 	answer(d, r, &result);
@@ -329,6 +336,8 @@ void channel_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring, u
 		return;
 	r->parked = false;
 	d->counters.wait_timeouts++;
-	answer(d, r, &(struct pk_kresult){.status = -PK_ETIMEDOUT});
+	struct pk_kresult timed_out = {.status = -PK_ETIMEDOUT};
+	tracing_call_answered(d, p, &r->parked_call, &timed_out);
+	answer(d, r, &timed_out);
 	run_slots(d, p, r);
 }

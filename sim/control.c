@@ -17,6 +17,7 @@
 
 #include "capture.h"
 #include "daemon.h"
+#include "trace_steps.h"
 
 enum { CONN_CAPACITY = 64 };
 
@@ -448,6 +449,61 @@ static void cmd_capture(struct daemon *d, struct ctl_out *o, int argc, char *arg
 	ctl_end(o);
 }
 
+/* N of `trace start N`: a whole number of records the ring holds. */
+static int parse_trace_capacity(const char *text, uint32_t *ret_capacity)
+{
+	char *end;
+	errno = 0;
+	unsigned long value = strtoul(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || value == 0 ||
+	    value > TRACE_MAX_CAPACITY)
+		return -1;
+	*ret_capacity = (uint32_t)value;
+	return 0;
+}
+
+static void cmd_trace(struct daemon *d, struct ctl_out *o, int argc, char *argv[])
+{
+	struct trace *t = &d->trace;
+	if ((argc == 2 || argc == 3) && strcmp(argv[1], "start") == 0) {
+		uint32_t capacity = TRACE_DEFAULT_CAPACITY;
+		if (argc == 3 && parse_trace_capacity(argv[2], &capacity) < 0) {
+			ctl_error(o, "trace start: '%s' is not a number of steps from 1 to %u",
+				  argv[2], TRACE_MAX_CAPACITY);
+			return;
+		}
+		if (t->running) {
+			ctl_error(o, "already tracing; trace stop first");
+			return;
+		}
+		int err = trace_start(t, capacity);
+		if (err < 0) {
+			ctl_error(o, "trace start: %s", strerror(-err));
+			return;
+		}
+		log_info("tracing, the last %u steps kept", capacity);
+		ctl_object(o, "trace");
+		ctl_bool(o, "running", 1);
+		ctl_num(o, "capacity", capacity);
+	} else if (argc == 2 && strcmp(argv[1], "stop") == 0) {
+		if (!t->running) {
+			ctl_error(o, "not tracing");
+			return;
+		}
+		trace_stop(t);
+		ctl_object(o, "trace");
+		ctl_bool(o, "running", 0);
+		ctl_num(o, "held", trace_count(t));
+		ctl_num(o, "overwritten", trace_overwritten(t));
+	} else if (argc == 2 && strcmp(argv[1], "show") == 0) {
+		trace_steps_write(t, o);
+	} else {
+		ctl_error(o, "usage: trace start [N] | trace stop | trace show");
+		return;
+	}
+	ctl_end(o);
+}
+
 static void dispatch(struct daemon *d, struct control_conn *c, int argc, char *argv[])
 {
 	struct ctl_out *o = &c->out;
@@ -475,6 +531,8 @@ static void dispatch(struct daemon *d, struct control_conn *c, int argc, char *a
 		waits = cmd_kill(d, c, argc, argv);
 	} else if (strcmp(cmd, "capture") == 0) {
 		cmd_capture(d, o, argc, argv);
+	} else if (strcmp(cmd, "trace") == 0) {
+		cmd_trace(d, o, argc, argv);
 	} else if (strcmp(cmd, "stop") == 0) {
 		ctl_object(o, "stopping");
 		ctl_num(o, "processes", d->live_procs);

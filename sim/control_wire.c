@@ -896,7 +896,7 @@ static void text_string_cased(FILE *out, const char *s, int upper)
 	}
 }
 
-static void text_string(FILE *out, const char *s)
+void ctl_print_text(FILE *out, const char *s)
 {
 	text_string_cased(out, s, 0);
 }
@@ -916,11 +916,11 @@ static void render_object_text(const struct ctl_section *s, FILE *out)
 	}
 	for (size_t f = 0; f < s->field_count; f++) {
 		const struct ctl_field *field = &s->fields[f];
-		text_string(out, field->key);
+		ctl_print_text(out, field->key);
 		fputc(':', out);
 		if (field->value[0]) {
 			pad(out, key_width - display_width(field->key) + 1);
-			text_string(out, field->value);
+			ctl_print_text(out, field->value);
 		}
 		fputc('\n', out);
 	}
@@ -935,7 +935,7 @@ static void render_table_text(const struct ctl_section *s, FILE *out)
 			for (size_t c = 0; c < s->column_count; c++) {
 				if (c)
 					fputc(' ', out);
-				text_string(out, s->cells[row * s->column_count + c]);
+				ctl_print_text(out, s->cells[row * s->column_count + c]);
 			}
 			fputc('\n', out);
 		}
@@ -972,7 +972,7 @@ static void render_text(const struct ctl_response *r, FILE *out, FILE *errors)
 {
 	if (r->error) {
 		fputs("packosctl: ", errors);
-		text_string(errors, r->error);
+		ctl_print_text(errors, r->error);
 		fputc('\n', errors);
 		return;
 	}
@@ -987,7 +987,7 @@ static void render_text(const struct ctl_response *r, FILE *out, FILE *errors)
 		/* With several sections, each says what it is: "calls" and "errors" are both
 		 * columns of names and numbers. */
 		if (r->section_count > 1) {
-			text_string(out, s->name);
+			ctl_print_text(out, s->name);
 			fputs(":\n", out);
 		}
 		if (s->kind == CTL_SECTION_OBJECT)

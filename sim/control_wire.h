@@ -169,4 +169,8 @@ int ctl_response_num(const struct ctl_response *response, const char *section, c
  * "packosctl: MESSAGE" on errors. Returns 0, or -1 if writing failed. */
 int ctl_render(const struct ctl_response *response, int json, FILE *out, FILE *errors);
 
+/* Writes s for a terminal, as ctl_render does: a control character that a hostile response
+ * slipped in prints as '?', so the terminal never obeys it. */
+void ctl_print_text(FILE *out, const char *s);
+
 #endif

@@ -18,6 +18,7 @@
 #include "kcore/kernel.h"
 #include "manifest.h"
 #include "nic_device.h"
+#include "trace.h"
 #include "wire.h"
 
 struct capture;
@@ -171,6 +172,7 @@ struct daemon {
 	uint64_t signal_buf[16]; /* a signalfd_siginfo is 128 bytes */
 	int lock_fd;
 	struct capture *capture;
+	struct trace trace; /* packosctl trace; off until started */
 	struct sim_nic nic;
 	struct sim_clock clock;
 
@@ -285,6 +287,14 @@ bool channel_poll_stop(struct daemon *d);
 void channel_forget(struct daemon *d, struct sim_proc *p);
 /* Drops every wait of a process that is going, with its timeouts. */
 void channel_unpark_all(struct daemon *d, struct sim_proc *p);
+
+/* tracing.c: the daemon's events into its trace; each returns at once while it is off. */
+void tracing_call_waits(struct daemon *d, const struct sim_proc *p, const struct pk_kcall *call,
+			uint32_t wait_ms);
+void tracing_call_answered(struct daemon *d, const struct sim_proc *p, const struct pk_kcall *call,
+			   const struct pk_kresult *result);
+void tracing_doorbell(struct daemon *d);
+nic_observe_fn tracing_nic_event; /* the device's observer; its context is the daemon */
 
 /* loop.c */
 int loop_init(struct daemon *d);

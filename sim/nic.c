@@ -119,6 +119,8 @@ int nic_init(struct daemon *d, char *err, size_t errlen)
 		.irq_line = SIM_NIC_IRQ_LINE,
 		.transmit = transmit,
 		.transmit_context = nic,
+		.observe = tracing_nic_event,
+		.observe_context = d,
 	};
 	memcpy(cfg.mac, d->opt.nic_mac, sizeof cfg.mac);
 	if (nic_device_init(&nic->device, nic->region, &cfg, d->kernel, d->pool) < 0) {
@@ -257,6 +259,7 @@ void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, i
 	case EV_NIC_KICK:
 		if (res == -ECANCELED)
 			return;
+		tracing_doorbell(d);
 		nic_device_transmit(&nic->device);
 		arm_kick(d);
 		break;

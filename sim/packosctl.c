@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "control_wire.h"
+#include "trace.h"
+#include "trace_render.h"
 
 #define EXIT_USAGE 2
 
@@ -31,8 +33,8 @@ struct command {
 static const struct command commands[] = {
 	{"status", NULL, 0, 0},	  {"processes", "ps", 0, 0}, {"frames", NULL, 0, 0},
 	{"counters", NULL, 0, 0}, {"spawn", NULL, 2, -1},    {"kill", NULL, 1, 1},
-	{"capture", NULL, 1, 2},  {"run", NULL, 1, -1},	     {"stop", NULL, 0, 0},
-	{"help", NULL, 0, 0},
+	{"capture", NULL, 1, 2},  {"trace", NULL, 1, 2},     {"run", NULL, 1, -1},
+	{"stop", NULL, 0, 0},	  {"help", NULL, 0, 0},
 };
 
 static void usage(FILE *out)
@@ -56,6 +58,10 @@ static void usage(FILE *out)
 		"  kill NAME|PID             destroy a PackOS process\n"
 		"  capture start FILE        record the packets crossing the KAN in FILE\n"
 		"  capture stop              stop recording\n"
+		"  trace start [N]           record what the kernel and the NIC do, the last N\n"
+		"                            steps (default %u)\n"
+		"  trace stop                stop recording them\n"
+		"  trace show                the steps recorded, by stage of the NIC sequence\n"
 		"  run PROGRAM [key=value...] [-- ARGS...]\n"
 		"                            run PROGRAM on packosctl's stdin, stdout and\n"
 		"                            stderr, wait for it and exit with its status\n"
@@ -70,7 +76,7 @@ static void usage(FILE *out)
 		"Exit status: 0 on success, 1 if packosd refused or could not be reached, 2 for\n"
 		"a command line packosctl refused; run exits with the program's status, or\n"
 		"128+N if signal N killed it.\n",
-		path);
+		TRACE_DEFAULT_CAPACITY, path);
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const char *fmt, ...)
@@ -303,6 +309,12 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nargs; i++)
 		request_argv[i + 1] = argv[first + 1 + i];
 	char *capture_path = NULL;
+	if (strcmp(command->name, "trace") == 0) {
+		const char *action = request_argv[1];
+		if (!(strcmp(action, "start") == 0 ||
+		      ((strcmp(action, "stop") == 0 || strcmp(action, "show") == 0) && nargs == 1)))
+			usage_error("trace takes start [N], stop or show");
+	}
 	if (strcmp(command->name, "capture") == 0) {
 		const char *action = request_argv[1];
 		if (strcmp(action, "start") == 0 && nargs == 2) {
@@ -315,6 +327,8 @@ int main(int argc, char **argv)
 		}
 	}
 	int is_run = strcmp(command->name, "run") == 0;
+	int is_trace_show =
+		strcmp(command->name, "trace") == 0 && strcmp(request_argv[1], "show") == 0;
 
 	struct ctl_out request;
 	ctl_out_init(&request);
@@ -358,9 +372,16 @@ int main(int argc, char **argv)
 		die(1, "bad response from packosd: %s", reason);
 	free(data);
 
-	/* For people, run's own output is the program's; its answer only says how it ended. */
-	if ((json || !is_run || response.error) && ctl_render(&response, json, stdout, stderr) < 0)
+	/* For people, run's own output is the program's; its answer only says how it ended.
+	 * A trace reads as numbered steps rather than as a table. */
+	if (!json && is_trace_show && !response.error) {
+		if (trace_render_steps(&response, stdout) < 0)
+			die(1, "cannot show the trace: %s",
+			    ferror(stdout) ? strerror(errno) : "packosd's answer is not a trace");
+	} else if ((json || !is_run || response.error) &&
+		   ctl_render(&response, json, stdout, stderr) < 0) {
 		die(1, "cannot write the answer: %s", strerror(errno));
+	}
 	int status = response.error ? 1 : is_run ? run_status(&response) : 0;
 	ctl_response_free(&response);
 	return status;

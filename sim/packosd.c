@@ -560,6 +560,7 @@ out:
 	if (d->conns != NULL || d->listen_fd >= 0)
 		control_close_all(d);
 	capture_close(d->capture);
+	trace_free(&d->trace);
 	nic_fini(d);
 	clock_fini(d);
 	if (d->ring.ring_fd > 0)

@@ -25,6 +25,8 @@ int nic_device_init(struct nic_device *dev, void *region, const struct nic_devic
 		.pool = pool,
 		.transmit = cfg->transmit,
 		.transmit_context = cfg->transmit_context,
+		.observe = cfg->observe,
+		.observe_context = cfg->observe_context,
 	};
 	struct pk_nic_regs *r = dev->regs;
 	r->magic = PK_NIC_MAGIC;
@@ -66,6 +68,23 @@ static bool enabled(const struct nic_device *dev)
 	return dev->driver != 0 && (LOAD_ACQUIRE(&dev->regs->control) & PK_NIC_ENABLE);
 }
 
+static void observe(const struct nic_device *dev, const struct nic_event *event)
+{
+	if (dev->observe != NULL)
+		dev->observe(dev->observe_context, event);
+}
+
+/* What a descriptor's frame did, for the observer. */
+static void observe_frame(const struct nic_device *dev, enum nic_event_kind kind, uint32_t head,
+			  uint32_t number, uint32_t length, int result)
+{
+	observe(dev, &(struct nic_event){.kind = kind,
+					 .descriptor = head % PK_NIC_RING_SIZE,
+					 .frame = number,
+					 .length = length,
+					 .result = result});
+}
+
 static void interrupt(struct nic_device *dev, uint32_t cause)
 {
 	__atomic_fetch_or(&dev->regs->cause, cause, __ATOMIC_RELEASE);
@@ -73,19 +92,21 @@ static void interrupt(struct nic_device *dev, uint32_t cause)
 	/* Raising a masked line folds into the packet the driver has not acknowledged yet,
 	 * and a line nobody attached drops the raise: either way the cause bits wait in the
 	 * register for the driver, so the outcome needs no handling here. */
-	(void)kernel_irq_raise(dev->kernel, dev->regs->irq_line);
+	int raised = kernel_irq_raise(dev->kernel, dev->regs->irq_line);
+	observe(dev,
+		&(struct nic_event){.kind = NIC_EVENT_INTERRUPT, .cause = cause, .result = raised});
 }
 
-/* The IOMMU: the pool bytes of the descriptor's frame, or NULL if the driver does not own
- * it now. */
-static uint8_t *frame_for_device(struct nic_device *dev, const struct pk_nic_desc *desc)
+/* The IOMMU: the descriptor's frame number in `ret_number` and its pool bytes, or NULL if
+ * the driver does not own it now. */
+static uint8_t *frame_for_device(struct nic_device *dev, const struct pk_nic_desc *desc,
+				 uint32_t *ret_number)
 {
-	uint32_t number;
-	if (kernel_frame_of(dev->kernel, dev->driver, desc->frame, &number) < 0) {
+	if (kernel_frame_of(dev->kernel, dev->driver, desc->frame, ret_number) < 0) {
 		dev->regs->counters.iommu_refused++;
 		return NULL;
 	}
-	return dev->pool + (size_t)number * PK_FRAME_SIZE;
+	return dev->pool + (size_t)*ret_number * PK_FRAME_SIZE;
 }
 
 static bool accepts_destination(const struct nic_device *dev, const uint8_t destination[6])
@@ -122,8 +143,9 @@ enum nic_rx_outcome nic_device_receive(struct nic_device *dev, const uint8_t *fr
 	 * the driver that descriptor, not the packet. */
 	while (head != tail) {
 		struct pk_nic_desc *desc = &dev->rx_ring[head % PK_NIC_RING_SIZE];
+		uint32_t number;
+		uint8_t *bytes = frame_for_device(dev, desc, &number);
 		head++;
-		uint8_t *bytes = frame_for_device(dev, desc);
 		if (bytes == NULL) {
 			desc->status = PK_NIC_ERR_IOMMU;
 			refused++;
@@ -138,6 +160,7 @@ enum nic_rx_outcome nic_device_receive(struct nic_device *dev, const uint8_t *fr
 		STORE_RELEASE(&r->rx_head, head);
 		r->counters.rx_packets++;
 		r->counters.rx_bytes += packet_length;
+		observe_frame(dev, NIC_EVENT_RX, head - 1, number, (uint32_t)packet_length, 0);
 		interrupt(dev, PK_NIC_CAUSE_RX | (refused ? PK_NIC_CAUSE_ERROR : 0));
 		return NIC_RX_DELIVERED;
 	}
@@ -174,7 +197,8 @@ unsigned nic_device_transmit(struct nic_device *dev)
 			cause |= PK_NIC_CAUSE_ERROR;
 			continue;
 		}
-		const uint8_t *bytes = frame_for_device(dev, desc);
+		uint32_t number;
+		const uint8_t *bytes = frame_for_device(dev, desc, &number);
 		if (bytes == NULL) {
 			desc->status = PK_NIC_ERR_IOMMU;
 			cause |= PK_NIC_CAUSE_ERROR;
@@ -187,13 +211,15 @@ unsigned nic_device_transmit(struct nic_device *dev)
 		header[13] = (uint8_t)desc->ethertype;
 		/* A NIC cannot know whether the far end took the frame: a refusal on the host
 		 * side is counted, and the descriptor is done either way. */
-		if (dev->transmit(dev->transmit_context, header, bytes, desc->length) < 0) {
+		int sent = dev->transmit(dev->transmit_context, header, bytes, desc->length);
+		if (sent < 0) {
 			r->counters.tx_link_errors++;
 		} else {
 			r->counters.tx_packets++;
 			r->counters.tx_bytes += desc->length;
 		}
 		desc->status = PK_NIC_DONE;
+		observe_frame(dev, NIC_EVENT_TX, head, number, desc->length, sent);
 	}
 	if (completed == 0)
 		return 0;

@@ -27,12 +27,33 @@
 typedef int nic_transmit_fn(void *context, const uint8_t header[NIC_ETHERNET_HEADER],
 			    const uint8_t *packet, size_t length);
 
+/* What the device just did, for whoever watches it (packosd's trace). */
+enum nic_event_kind {
+	NIC_EVENT_RX,	     /* a frame from the wire went into an RX descriptor's frame */
+	NIC_EVENT_TX,	     /* a TX descriptor's frame went to the wire */
+	NIC_EVENT_INTERRUPT, /* the device raised its line */
+};
+
+struct nic_event {
+	enum nic_event_kind kind;
+	uint32_t descriptor; /* RX, TX: the descriptor's slot in its ring */
+	uint32_t frame;	     /* RX, TX: the frame's number in the pool */
+	uint32_t length;     /* RX, TX: bytes of packet, the Ethernet header not counted */
+	uint32_t cause;	     /* INTERRUPT: the PK_NIC_CAUSE_* bits it adds */
+	int result;	     /* TX: the transmit's answer; INTERRUPT: kernel_irq_raise's answer */
+};
+
+/* Called synchronously, in the order things happen; must not call back into the device. */
+typedef void nic_observe_fn(void *context, const struct nic_event *event);
+
 struct nic_device_config {
 	uint8_t mac[6];
 	uint32_t mtu; /* at most PK_FRAME_SIZE */
 	uint32_t irq_line;
 	nic_transmit_fn *transmit;
 	void *transmit_context;
+	nic_observe_fn *observe; /* NULL: nobody watches */
+	void *observe_context;
 };
 
 struct nic_device {
@@ -43,6 +64,8 @@ struct nic_device {
 	pk_proc_t driver; /* 0 while no driver is attached */
 	nic_transmit_fn *transmit;
 	void *transmit_context;
+	nic_observe_fn *observe;
+	void *observe_context;
 };
 
 /* What became of a frame from the wire. */

@@ -71,25 +71,49 @@ static void show(const char *title, const char *text)
 	fflush(stderr);
 }
 
-unsigned harness_count_lines(const char *text, const char *needle, ...)
+/* The first line from `from` on that holds `needle` and every string after it in
+ * `needles` (NULL-terminated), or NULL. `needles` itself is not consumed. */
+static const char *line_holding(const char *from, const char *needle, va_list needles)
 {
-	unsigned n = 0;
-	for (const char *line = text; line != NULL && *line != '\0';) {
+	for (const char *line = from; line != NULL && *line != '\0';) {
 		const char *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 		char *copy = strndup(line, len);
 		assert_non_null(copy);
 		bool all = true;
 		va_list ap;
-		va_start(ap, needle);
+		va_copy(ap, needles);
 		for (const char *s = needle; s != NULL && all; s = va_arg(ap, const char *))
 			all = strstr(copy, s) != NULL;
 		va_end(ap);
 		free(copy);
-		n += all;
+		if (all)
+			return line;
 		line = end ? end + 1 : NULL;
 	}
+	return NULL;
+}
+
+unsigned harness_count_lines(const char *text, const char *needle, ...)
+{
+	unsigned n = 0;
+	va_list ap;
+	va_start(ap, needle);
+	for (const char *line = line_holding(text, needle, ap); line != NULL; n++) {
+		const char *end = strchr(line, '\n');
+		line = end ? line_holding(end + 1, needle, ap) : NULL;
+	}
+	va_end(ap);
 	return n;
+}
+
+const char *harness_find_line(const char *text, const char *needle, ...)
+{
+	va_list ap;
+	va_start(ap, needle);
+	const char *line = line_holding(text, needle, ap);
+	va_end(ap);
+	return line;
 }
 
 void harness_expect(const char *text, const char *needle)

@@ -126,6 +126,9 @@ void harness_wait_log(const struct harness *h, const char *text, unsigned count,
 unsigned harness_count(const char *haystack, const char *needle);
 /* Lines of `text` holding every one of the NULL-terminated strings. */
 unsigned harness_count_lines(const char *text, const char *needle, ...) __attribute__((sentinel));
+/* The first line of `text` holding every one of the NULL-terminated strings (a pointer to
+ * its first byte, in `text`), or NULL. */
+const char *harness_find_line(const char *text, const char *needle, ...) __attribute__((sentinel));
 
 /* Fail, showing `text`, unless it holds `needle`; or unless a result has this status. */
 void harness_expect(const char *text, const char *needle);

@@ -288,6 +288,64 @@ static void test_control_socket_survives_bad_clients(void **state)
 	harness_stop(h);
 }
 
+/* Starts a trace of `capacity` steps and runs one kan-ping to the echo server under it. */
+static void trace_one_kan_ping(struct harness *h, const char *capacity)
+{
+	struct harness_result r;
+	harness_ctl(h, &r, "trace", "start", capacity, NULL);
+	harness_expect_status(&r, 0);
+	harness_result_free(&r);
+	harness_ctl(h, &r, "run", "kan-ping", "address=::99", "--", "-c", "1", "fd6b:616e::7",
+		    NULL);
+	harness_expect_status(&r, 0);
+	harness_result_free(&r);
+}
+
+/* A kan-ping to the echo server, traced: both processes' calls and the kernel queuing each
+ * packet at the other's endpoint, all in the process stage (there is no NIC here); a trace
+ * too small for it keeps the newest steps and counts the rest. */
+static void test_trace_records_the_calls_between_start_and_stop(void **state)
+{
+	(void)state;
+	struct harness *h = harness_start(NULL);
+	EXPECT_REFUSED(h, 1, "packosctl: not tracing", "trace", "stop");
+	EXPECT_REFUSED(h, 1, "'0' is not a number of steps", "trace", "start", "0");
+	EXPECT_REFUSED(h, 2, "trace takes start [N], stop or show", "trace", "again");
+	EXPECT_REFUSED(h, 2, "trace takes start [N], stop or show", "trace", "show", "1");
+	trace_one_kan_ping(h, "256");
+	EXPECT_REFUSED(h, 1, "already tracing", "trace", "start");
+	struct harness_result r;
+	harness_ctl(h, &r, "trace", "stop", NULL);
+	harness_expect_status(&r, 0);
+	harness_result_free(&r);
+	harness_ctl(h, &r, "trace", "show", NULL);
+	harness_expect_status(&r, 0);
+	harness_expect(r.out, "none overwritten, stopped\n\nprocess\n");
+	harness_expect(r.out, "kernel      queued at echo's endpoint fd6b:616e::7: fd6b:616e::99 "
+			      "-> fd6b:616e::7");
+	harness_expect(r.out, "kernel      queued at kan-ping-1's endpoint fd6b:616e::99: "
+			      "fd6b:616e::7 -> fd6b:616e::99");
+	harness_expect(r.out, "echo        recv -> frame ");
+	if (strstr(r.out, "top half") != NULL || strstr(r.out, "NIC") != NULL)
+		fail_msg("a trace without a NIC shows the NIC's stages:\n%s", r.out);
+	harness_result_free(&r);
+
+	trace_one_kan_ping(h, "2");
+	harness_ctl_json(h, &r, "trace", "show", NULL);
+	harness_expect_status(&r, 0);
+	long long held, overwritten;
+	bool running;
+	assert_true(harness_json_num(r.out, "trace.held", &held));
+	assert_true(harness_json_num(r.out, "trace.overwritten", &overwritten));
+	assert_true(harness_json_bool(r.out, "trace.running", &running));
+	assert_int_equal(held, 2);
+	assert_true(overwritten > 0);
+	assert_true(running);
+	assert_int_equal(harness_json_len(r.out, "steps"), 2);
+	harness_result_free(&r);
+	harness_stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +364,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_run_whose_client_dies_stops_its_program,
 					  harness_teardown),
 		cmocka_unit_test_teardown(test_control_socket_survives_bad_clients,
+					  harness_teardown),
+		cmocka_unit_test_teardown(test_trace_records_the_calls_between_start_and_stop,
 					  harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, harness_setup, NULL);

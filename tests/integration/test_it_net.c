@@ -329,6 +329,101 @@ static void test_driver_death_and_restart(void **state)
 	harness_stop(h);
 }
 
+/* The step of `trace`, from `from` on, whose line holds every one of the strings; fails
+ * the test, showing the trace, if there is none. */
+#define STEP_AFTER(trace, from, ...) \
+	found_step((trace), harness_find_line((from), __VA_ARGS__, NULL), #__VA_ARGS__)
+
+static const char *found_step(const char *trace, const char *step, const char *what)
+{
+	if (step == NULL)
+		fail_msg("no step with %s in the seed's order in the trace:\n%s", what, trace);
+	return step;
+}
+
+/* packosctl trace ACTION, which must succeed. */
+static void trace_ctl(struct harness *h, const char *action)
+{
+	struct harness_result r;
+	harness_ctl(h, &r, "trace", action, NULL);
+	harness_expect_status(&r, 0);
+	harness_result_free(&r);
+}
+
+static void ping_echo_once(void)
+{
+	struct harness_result r;
+	ping(&r, "-c", "1", "-W", "5", KAN_ECHO, NULL);
+	expect_all_answered(&r, "1");
+	harness_result_free(&r);
+}
+
+/* One ping from the host to echo, as packosd traced it: the steps in the seed's order,
+ * grouped by its stages. A first ping warms the neighbour caches of the host and the
+ * router, so the traced one crosses the NIC as an echo request and its answer only. */
+static void test_trace_of_one_ping(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	ping_echo_once();
+	trace_ctl(h, "start");
+	ping_echo_once();
+	trace_ctl(h, "stop");
+
+	struct harness_result shown;
+	harness_ctl(h, &shown, "trace", "show", NULL);
+	harness_expect_status(&shown, 0);
+	printf("%s", shown.out);
+	const char *t = shown.out;
+	/* The echo request: the NIC, its interrupt, the bottom half, the top half's send. */
+	const char *s = STEP_AFTER(t, t, "device", "rx from the wire", "-> " KAN_ECHO ",");
+	s = STEP_AFTER(t, s, "kernel", "interrupt line 0 raised (rx", "packet queued");
+	s = STEP_AFTER(t, s, " nic ", "recv -> frame", "interrupt packet from the kernel");
+	const char *queued = STEP_AFTER(t, s, "kernel", "queued at echo's endpoint " KAN_ECHO,
+					LINK_HOST " -> " KAN_ECHO);
+	s = STEP_AFTER(t, queued, " nic ", "send frame", "-> ok");
+	const char *ack = STEP_AFTER(t, s, " nic ", "irq_ack line 0 -> ok");
+	/* The process answers, and its answer goes out through the top half and the NIC. The
+	 * echo server may take the request before the driver has acknowledged its interrupt:
+	 * the two run at once, so the acknowledgement is checked against the driver's own
+	 * steps alone. */
+	s = STEP_AFTER(t, s, " echo ", "recv -> frame", LINK_HOST " -> " KAN_ECHO);
+	s = STEP_AFTER(t, s, "kernel",
+		       "queued at nic's endpoint " KAN_DRIVER " (the default route)",
+		       KAN_ECHO " -> " LINK_HOST);
+	s = STEP_AFTER(t, s, " echo ", "send frame", "-> ok");
+	const char *reply = STEP_AFTER(t, s, " nic ", "recv -> frame", KAN_ECHO " -> " LINK_HOST);
+	if (ack > reply)
+		fail_msg("the driver took the answer before acknowledging its interrupt:\n%s", t);
+	s = STEP_AFTER(t, reply, "device", "doorbell rung by nic");
+	s = STEP_AFTER(t, s, "device", "tx frame", "to the wire", KAN_ECHO " -> " LINK_HOST);
+	STEP_AFTER(t, s, "kernel", "interrupt line 0 raised (tx");
+	/* The stages, as headings, follow the seed's figure both ways. */
+	static const char *const stages[] = {"NIC",	"interrupt", "bottom half", "top half",
+					     "process", "top half",  "NIC",	    "interrupt"};
+	s = t;
+	for (unsigned i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+		char heading[32];
+		snprintf(heading, sizeof heading, "\n%s\n", stages[i]);
+		const char *found = strstr(s, heading);
+		if (found == NULL)
+			fail_msg("no '%s' heading in the seed's order in the trace:\n%s", stages[i],
+				 t);
+		s = found + 1;
+	}
+
+	/* The same steps for programs: one row each, as many as the trace holds. */
+	struct harness_result r;
+	harness_ctl_json(h, &r, "trace", "show", NULL);
+	harness_expect_status(&r, 0);
+	long long held;
+	assert_true(harness_json_num(r.out, "trace.held", &held));
+	assert_int_equal(harness_json_len(r.out, "steps"), held);
+	harness_result_free(&r);
+	harness_result_free(&shown);
+	harness_stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +437,7 @@ int main(void)
 		T(test_storm_of_malformed_frames),
 		T(test_wire_faults_are_injected_and_counted),
 		T(test_driver_death_and_restart),
+		T(test_trace_of_one_ping),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

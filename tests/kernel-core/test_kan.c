@@ -226,6 +226,48 @@ static void test_kan_outside_destinations_follow_the_default_route(void **state)
 	expect_send(fp, p.alice, f, length, -PK_ENETUNREACH);
 }
 
+/* What a port may ask to report a send: the endpoint, and so the process, the packet waits
+ * at, through the default route too; nothing once it is taken or reclaimed. */
+static void test_kan_frame_queued_at_names_the_receiving_endpoint(void **state)
+{
+	struct fake_port *fp = *state;
+	struct pair p = make_pair(fp);
+	pk_proc_t proc = 0;
+	uint64_t iid = 0;
+	pk_frame_t f = fake_port_frame(fp, p.alice);
+	assert_int_equal(kernel_frame_queued_at(fp->k, PK_FRAME_NUMBER(f), &proc, &iid), 0);
+	uint32_t length = fake_port_write_kan_packet(fp, f, ALICE, BOB, 10);
+	expect_send(fp, p.alice, f, length, 0);
+	assert_int_equal(kernel_frame_queued_at(fp->k, PK_FRAME_NUMBER(f), &proc, &iid), 1);
+	assert_int_equal(proc, p.bob);
+	assert_int_equal(iid, BOB);
+
+	struct pk_kresult r;
+	assert_int_equal(fake_port_call(fp, p.bob, PK_KC_recv, p.bob_ep, 0, 0, &r), 0);
+	proc = 0;
+	assert_int_equal(kernel_frame_queued_at(fp->k, PK_FRAME_NUMBER(f), &proc, &iid), 0);
+	assert_int_equal(proc, 0);
+	assert_int_equal(fake_port_call(fp, p.bob, PK_KC_frame_free, r.ret[0], 0, 0, NULL), 0);
+
+	pk_proc_t router = fake_port_proc(fp, PK_RIGHT_ROUTER);
+	pk_endpoint_t uplink = fake_port_endpoint(fp, router, 1);
+	assert_int_equal(fake_port_call(fp, router, PK_KC_route_set_default, uplink, 0, 0, NULL),
+			 0);
+	uint8_t src[16], outside[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x42};
+	fake_port_address(fp, ALICE, src);
+	f = fake_port_frame(fp, p.alice);
+	length = fake_port_write_packet(fp, f, src, outside, 12);
+	expect_send(fp, p.alice, f, length, 0);
+	assert_int_equal(kernel_frame_queued_at(fp->k, PK_FRAME_NUMBER(f), &proc, &iid), 1);
+	assert_int_equal(proc, router);
+	assert_int_equal(iid, 1);
+
+	/* Reclaimed with its endpoint, the frame is free, whatever state it last had. */
+	assert_int_equal(fake_port_call(fp, router, PK_KC_endpoint_destroy, uplink, 0, 0, NULL), 0);
+	assert_int_equal(kernel_frame_queued_at(fp->k, PK_FRAME_NUMBER(f), &proc, &iid), 0);
+	assert_int_equal(kernel_frame_queued_at(fp->k, UINT32_MAX, &proc, &iid), 0);
+}
+
 static void test_kan_route_needs_the_router_right(void **state)
 {
 	struct fake_port *fp = *state;
@@ -405,6 +447,7 @@ int main(void)
 		T(test_kan_router_may_send_with_any_source),
 		T(test_kan_send_to_an_unbound_kan_address_is_unreachable),
 		T(test_kan_outside_destinations_follow_the_default_route),
+		T(test_kan_frame_queued_at_names_the_receiving_endpoint),
 		T(test_kan_route_needs_the_router_right),
 		T(test_kan_multicast_to_a_group_without_members_is_unreachable),
 		T(test_kan_full_queue_refuses_and_the_sender_keeps_the_frame),

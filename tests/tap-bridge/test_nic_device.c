@@ -35,6 +35,8 @@ struct bench {
 	struct sent sent[8];
 	unsigned sent_count;
 	int transmit_error;
+	struct nic_event events[8]; /* what the device told its observer */
+	unsigned event_count;
 };
 
 static int record_transmit(void *context, const uint8_t header[NIC_ETHERNET_HEADER],
@@ -51,6 +53,15 @@ static int record_transmit(void *context, const uint8_t header[NIC_ETHERNET_HEAD
 	return 0;
 }
 
+static void record_event(void *context, const struct nic_event *event)
+{
+	struct bench *b = context;
+	/* Counted always, kept while there is room: tests that fill a ring hear many. */
+	if (b->event_count < 8)
+		b->events[b->event_count] = *event;
+	b->event_count++;
+}
+
 static int setup(void **state)
 {
 	struct bench *b = calloc(1, sizeof *b);
@@ -58,8 +69,12 @@ static int setup(void **state)
 	fake_port_config(&cfg);
 	assert_int_equal(fake_port_start(&b->fp, &cfg), 0);
 	b->region = calloc(1, PK_NIC_REGION_SIZE);
-	struct nic_device_config dc = {
-		.mtu = MTU, .irq_line = LINE, .transmit = record_transmit, .transmit_context = b};
+	struct nic_device_config dc = {.mtu = MTU,
+				       .irq_line = LINE,
+				       .transmit = record_transmit,
+				       .transmit_context = b,
+				       .observe = record_event,
+				       .observe_context = b};
 	memcpy(dc.mac, NIC_MAC, 6);
 	assert_int_equal(nic_device_init(&b->dev, b->region, &dc, b->fp.k, b->fp.frame_memory), 0);
 	b->driver = fake_port_proc(&b->fp, PK_RIGHT_DRIVER);
@@ -383,6 +398,52 @@ static void test_link_changes_interrupt_the_driver(void **state)
 	assert_no_interrupt(b);
 }
 
+static void expect_event(const struct bench *b, unsigned index, enum nic_event_kind kind,
+			 uint32_t descriptor, uint32_t length, int result)
+{
+	assert_true(index < b->event_count && index < 8);
+	const struct nic_event *e = &b->events[index];
+	assert_int_equal(e->kind, kind);
+	assert_int_equal(e->descriptor, descriptor);
+	assert_int_equal(e->length, length);
+	assert_int_equal(e->result, result);
+}
+
+/* The observer hears each frame before the interrupt it causes, with the raise's outcome:
+ * queued, or held back while the line waits for its acknowledgement. */
+static void test_observer_hears_frames_then_their_interrupts(void **state)
+{
+	struct bench *b = *state;
+	pk_frame_t rx[2] = {fake_port_frame(&b->fp, b->driver), fake_port_frame(&b->fp, b->driver)};
+	post_rx(b, rx[0]);
+	post_rx(b, rx[1]);
+	uint8_t wire[1600];
+	size_t length = ethernet_frame(wire, NIC_MAC, PK_NIC_ETHERTYPE_IPV6, 100);
+	assert_int_equal(nic_device_receive(&b->dev, wire, length), NIC_RX_DELIVERED);
+	assert_int_equal(nic_device_receive(&b->dev, wire, length), NIC_RX_DELIVERED);
+	assert_int_equal(b->event_count, 4);
+	expect_event(b, 0, NIC_EVENT_RX, 0, 100, 0);
+	assert_int_equal(b->events[0].frame, PK_FRAME_NUMBER(rx[0]));
+	expect_event(b, 1, NIC_EVENT_INTERRUPT, 0, 0, 0);
+	assert_int_equal(b->events[1].cause, PK_NIC_CAUSE_RX);
+	expect_event(b, 2, NIC_EVENT_RX, 1, 100, 0);
+	assert_int_equal(b->events[2].frame, PK_FRAME_NUMBER(rx[1]));
+	expect_event(b, 3, NIC_EVENT_INTERRUPT, 0, 0, -PK_EBUSY);
+	take_interrupt(b);
+	take_interrupt(b); /* the held-back raise, delivered by the acknowledgement */
+
+	pk_frame_t tx = fake_port_frame(&b->fp, b->driver);
+	post_tx(b, tx, 60, PK_NIC_ETHERTYPE_IPV6);
+	b->event_count = 0;
+	assert_int_equal(nic_device_transmit(&b->dev), 1);
+	assert_int_equal(b->event_count, 2);
+	expect_event(b, 0, NIC_EVENT_TX, 0, 60, 0);
+	assert_int_equal(b->events[0].frame, PK_FRAME_NUMBER(tx));
+	expect_event(b, 1, NIC_EVENT_INTERRUPT, 0, 0, 0);
+	assert_int_equal(b->events[1].cause, PK_NIC_CAUSE_TX);
+	take_interrupt(b);
+}
+
 static void test_init_checks_the_mtu(void **state)
 {
 	struct bench *b = *state;
@@ -418,6 +479,7 @@ int main(void)
 		T(test_interrupts_fold_until_acknowledged),
 		T(test_driver_death_resets_the_device),
 		T(test_link_changes_interrupt_the_driver),
+		T(test_observer_hears_frames_then_their_interrupts),
 		T(test_init_checks_the_mtu),
 #undef T
 	};

@@ -145,6 +145,13 @@ int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_
 int kernel_frame_of(const struct kernel *k, pk_proc_t proc, uint64_t frame,
 		    uint32_t *ret_frame_number);
 
+/* Where frame `frame_number` (a pool number) waits, if it is queued at an endpoint: fills
+ * the endpoint's process and interface ID and returns 1; returns 0, with both untouched,
+ * if the frame is anywhere else (free, owned, shared) or there is no such frame. O(1). For
+ * a port that reports what the kernel did (packosd's trace), never for a decision. */
+int kernel_frame_queued_at(const struct kernel *k, uint32_t frame_number, pk_proc_t *ret_proc,
+			   uint64_t *ret_iid);
+
 /* Describes up to `max` of `proc`'s endpoints in `ret_info`, newest first. Returns how
  * many it holds (which may exceed `max`), or -PK_EBADHANDLE. O(min(max, endpoints held)),
  * and a process holds at most endpoints_per_proc. */
