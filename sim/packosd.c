@@ -30,6 +30,11 @@ enum {
 	/* Long enough to span a program's turn between two calls of a conversation on one
 	 * core (docs/performance.md), short enough that an idle daemon sleeps at once. */
 	DEFAULT_POLL_US = 50,
+	/* Multicast (docs/multicast.md): groups at once, a group's ring of packets, and share
+	 * records per process (one per frame a process holds a share of). */
+	SIM_MAX_GROUPS = 256,
+	SIM_GROUP_DEPTH = 64,
+	SIM_SHARES_PER_PROC = 16,
 };
 
 /* Locally administered (the 0x02 bit), "pk" and a number: never a real vendor's. */
@@ -362,6 +367,14 @@ static int start_kernel(struct daemon *d, uint32_t max_procs)
 	d->kcfg.max_procs = max_procs;
 	d->kcfg.max_endpoints = 4 * max_procs;
 	d->kcfg.queue_limit = d->opt.queue_limit;
+	/* The core's multicast defaults fit the x86 port's fixed arena; here every process may
+	 * be a member of one group, every endpoint of a few, and a member may fall a ring of
+	 * SIM_GROUP_DEPTH packets behind before it loses any. */
+	d->kcfg.group_members = max_procs;
+	d->kcfg.max_memberships = d->kcfg.max_endpoints;
+	d->kcfg.max_groups = SIM_MAX_GROUPS;
+	d->kcfg.group_depth = SIM_GROUP_DEPTH;
+	d->kcfg.max_shares = SIM_SHARES_PER_PROC * max_procs;
 	if (getrandom(&d->kcfg.hash_seed, sizeof d->kcfg.hash_seed, 0) != sizeof d->kcfg.hash_seed)
 		log_error("getrandom: %s; the address hash is keyed predictably", strerror(errno));
 	size_t arena_size = kernel_arena_size(&d->kcfg);
