@@ -5,7 +5,8 @@
 # built into a directory of their own, which the driver hands packosd with --path; the
 # driver finds packosd, packosctl and kan-echo where this build puts them.
 set(BENCH_SIM_PROGRAM_DIR ${CMAKE_CURRENT_BINARY_DIR}/programs)
-set(BENCH_SIM_PROGRAMS bench-rtt bench-stream bench-sink bench-idle bench-flood)
+set(BENCH_SIM_PROGRAMS bench-rtt bench-stream bench-sink bench-idle bench-flood bench-mcast-send
+                       bench-mcast-member)
 foreach(program IN LISTS BENCH_SIM_PROGRAMS)
   add_executable(${program} programs/${program}.c)
   target_link_libraries(${program} PRIVATE packos_pk)
