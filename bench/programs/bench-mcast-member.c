@@ -1,11 +1,12 @@
 /* bench-mcast-member: a member of a multicast group, through the kernel's groups or the
  * multicast server (<pk/mcast.h>), for bench_mcast and the integration tests.
  *
- *   bench-mcast-member [-s] [-q] [-H] [-S FILE] GROUP
+ *   bench-mcast-member [-d kernel|server] [-q] [-H] [-S FILE] GROUP
  *
- *   -s       through the multicast server (default: the kernel's groups)
+ *   -d       the design: the kernel's groups (the default) or the multicast server
  *   -q       quiet: never acknowledges, so no sender waits for it
- *   -H       holds every packet it receives and never frees one (implies -q)
+ *   -H       holds every packet it receives and never frees one (implies -q); once its
+ *            quota is full it waits to be killed
  *   -S FILE  slow: reads nothing until FILE exists, then reads until 500 ms pass without a
  *            packet, reports and exits (implies -q)
  *
@@ -18,8 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <pk/mcast.h>
 
 #include "bench_program.h"
 
@@ -46,7 +45,7 @@ static uint64_t held;
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench-mcast-member [-s] [-q] [-H] [-S FILE] GROUP\n");
+	fprintf(stderr, "usage: bench-mcast-member [-d kernel|server] [-q] [-H] [-S FILE] GROUP\n");
 	return 2;
 }
 
@@ -55,9 +54,10 @@ static int parse_options(int argc, char **argv)
 	opt = (struct options){.design = PK_MCAST_KERNEL};
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-s") == 0)
-			opt.design = PK_MCAST_SERVER;
-		else if (strcmp(argv[i], "-q") == 0)
+		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+			if (bench_parse_design(argv[++i], &opt.design) < 0)
+				return -1;
+		} else if (strcmp(argv[i], "-q") == 0)
 			opt.quiet = true;
 		else if (strcmp(argv[i], "-H") == 0)
 			opt.hold = opt.quiet = true;
@@ -126,6 +126,12 @@ static int receive(uint32_t timeout_ms, struct tally *t)
 		int n = pk_recv_burst(mcast.endpoint, frames, lengths, PK_BURST_MAX, timeout_ms);
 		if (n == -PK_ETIMEDOUT)
 			return 0;
+		if (n == -PK_EQUOTA && opt.hold) {
+			fprintf(stderr, "%s: holding %llu packets, its quota\n", pk_name(),
+				(unsigned long long)held);
+			for (;;)
+				pk_sleep_ns(SLOW_POLL_NS);
+		}
 		if (n < 0)
 			return n;
 		uint64_t now = pk_now_ns();

@@ -2,10 +2,11 @@
  * groups or the multicast server (<pk/mcast.h>), and times their delivery by the members'
  * acks (bench-mcast-member), for bench_mcast and the integration tests.
  *
- *   bench-mcast-send [-s] [-L] [-n COUNT] [-a ACKERS] [-w WINDOW] [-u WARMUP] [-p PAYLOAD]
+ *   bench-mcast-send [-d kernel|server] [-L] [-n COUNT] [-a ACKERS] [-w WINDOW] [-u WARMUP] [-p
+ * PAYLOAD]
  *                    [-t TIMEOUT_MS] [-g] GROUP
  *
- *   -s   through the multicast server (default: the kernel's groups)
+ *   -d   the design: the kernel's groups (the default) or the multicast server
  *   -L   latency: COUNT rounds (after WARMUP more) of one packet that every acking member
  *        answers; prints "bench-mcast-send latency rounds=N", then one line per round:
  *        ns from the send to the time the last of the ACKERS members received it
@@ -22,8 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <pk/mcast.h>
 
 #include "bench_program.h"
 
@@ -44,7 +43,8 @@ static uint64_t retries;
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench-mcast-send [-s] [-L] [-n COUNT] [-a ACKERS] [-w WINDOW] "
+	fprintf(stderr, "usage: bench-mcast-send [-d kernel|server] [-L] [-n COUNT] [-a ACKERS] "
+			"[-w WINDOW] "
 			"[-u WARMUP] [-p PAYLOAD] [-t TIMEOUT_MS] [-g] GROUP\n");
 	return 2;
 }
@@ -61,8 +61,7 @@ static int parse_options(int argc, char **argv)
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *flag = argv[i];
-		if (strcmp(flag, "-s") == 0 || strcmp(flag, "-L") == 0 || strcmp(flag, "-g") == 0) {
-			opt.design = flag[1] == 's' ? PK_MCAST_SERVER : opt.design;
+		if (strcmp(flag, "-L") == 0 || strcmp(flag, "-g") == 0) {
 			opt.latency |= flag[1] == 'L';
 			opt.wait_go |= flag[1] == 'g';
 			continue;
@@ -70,6 +69,11 @@ static int parse_options(int argc, char **argv)
 		if (i + 1 == argc || strlen(flag) != 2)
 			return -1;
 		const char *value = argv[++i];
+		if (strcmp(flag, "-d") == 0) {
+			if (bench_parse_design(value, &opt.design) < 0)
+				return -1;
+			continue;
+		}
 		unsigned long timeout = 0;
 		unsigned long *target = flag[1] == 'n'	 ? &opt.count
 					: flag[1] == 'a' ? &opt.ackers

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pk/mcast.h>
 #include <pk/pk.h>
 
 /* RFC 3692: an IPv6 next-header value for experiments and tests. */
@@ -129,6 +130,15 @@ static inline int bench_parse_count(const char *text, unsigned long max, unsigne
 	if (end == text || *end != '\0' || value == 0 || value > max)
 		return -1;
 	*ret = value;
+	return 0;
+}
+
+/* "kernel" or "server", the multicast design (pk/mcast.h). Returns 0 or -1. */
+static inline int bench_parse_design(const char *text, enum pk_mcast_design *ret)
+{
+	if (strcmp(text, "kernel") != 0 && strcmp(text, "server") != 0)
+		return -1;
+	*ret = text[0] == 'k' ? PK_MCAST_KERNEL : PK_MCAST_SERVER;
 	return 0;
 }
 

@@ -142,7 +142,7 @@ static void test_manifest_comments_blank_lines_and_crlf_are_skipped(void **state
 		 "\r\n"
 		 "d prog", /* the last line has no newline */
 		 &m);
-	assert_int_equal(m.count, 5);
+	assert_int_equal(m.count, 4);
 	assert_string_equal(m.entries[0].name, "a");
 	assert_int_equal(m.entries[0].line, 5);
 	assert_int_equal(m.entries[0].argc, 1);
