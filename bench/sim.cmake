@@ -13,8 +13,11 @@ foreach(program IN LISTS BENCH_SIM_PROGRAMS)
   set_target_properties(${program} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${BENCH_SIM_PROGRAM_DIR})
 endforeach()
 
+# What the drivers of real daemons share (bench_sim, bench_mcast).
+add_library(packos_bench_driver STATIC driver.c)
+
 add_executable(bench_sim bench_sim.c)
-target_link_libraries(bench_sim PRIVATE packos_abi)
+target_link_libraries(bench_sim PRIVATE packos_abi packos_bench_driver)
 target_compile_definitions(bench_sim PRIVATE
   BENCH_SIM_PACKOSD="$<TARGET_FILE:packosd>"
   BENCH_SIM_PACKOSCTL="$<TARGET_FILE:packosctl>"
@@ -26,3 +29,16 @@ add_dependencies(bench_sim packosd packosctl kan-echo ${BENCH_SIM_PROGRAMS})
 # daemon pass its audit at exit; timing is printed, never asserted.
 add_test(NAME bench_sim_quick COMMAND bench_sim --quick)
 set_tests_properties(bench_sim_quick PROPERTIES LABELS bench TIMEOUT 600)
+
+# Multicast: the kernel's groups against the multicast server, 1/10/100 members, in one run
+# of one daemon (bench_mcast.c, docs/multicast.md).
+add_executable(bench_mcast bench_mcast.c)
+target_link_libraries(bench_mcast PRIVATE packos_bench_driver)
+target_compile_definitions(bench_mcast PRIVATE
+  BENCH_SIM_PACKOSD="$<TARGET_FILE:packosd>"
+  BENCH_SIM_PACKOSCTL="$<TARGET_FILE:packosctl>"
+  BENCH_SIM_SERVER_DIR="$<TARGET_FILE_DIR:kan-echo>"
+  BENCH_SIM_PROGRAM_DIR="${BENCH_SIM_PROGRAM_DIR}")
+add_dependencies(bench_mcast packosd packosctl mcast-server bench-mcast-send bench-mcast-member)
+add_test(NAME bench_mcast_quick COMMAND bench_mcast --quick)
+set_tests_properties(bench_mcast_quick PROPERTIES LABELS bench TIMEOUT 600)
