@@ -162,21 +162,6 @@ static void daemon_start(struct daemon *d)
 	}
 }
 
-static void daemon_stop(struct daemon *d)
-{
-	kill(d->pid, SIGTERM);
-	int status = wait_child(d->pid, 30000);
-	if (status < 0) {
-		kill(d->pid, SIGKILL);
-		wait_child(d->pid, 5000);
-	}
-	register_daemon(d->pid, false);
-	if (status != 0)
-		fail("packosd ended with status %d when stopped (a frame missing at its audit, or "
-		     "a hang); see %s",
-		     status, d->log);
-}
-
 /* bench-mcast-send with `mode_args` for configuration `c`; returns what it printed. */
 static char *run_sender(const struct daemon *d, const struct config *c, const struct args *mode)
 {
@@ -305,18 +290,6 @@ static void usage(FILE *out)
 		MAX_REPETITIONS);
 }
 
-static unsigned long parse_number(const char *text, const char *option, unsigned long max)
-{
-	char *end;
-	unsigned long value = text ? strtoul(text, &end, 10) : 0;
-	if (!text || *end || value == 0 || value > max) {
-		fprintf(stderr, "bench_mcast: %s needs a number from 1 to %lu\n", option, max);
-		usage(stderr);
-		exit(2);
-	}
-	return value;
-}
-
 static void parse_options(int argc, char **argv)
 {
 	unsigned long repetitions = 0, rounds = 0, packets = 0;
@@ -337,11 +310,11 @@ static void parse_options(int argc, char **argv)
 		}
 		i++;
 		if (!strcmp(arg, "--repetitions"))
-			repetitions = parse_number(value, arg, MAX_REPETITIONS);
+			repetitions = parse_number(value, arg, MAX_REPETITIONS, usage);
 		else if (!strcmp(arg, "--rounds"))
-			rounds = parse_number(value, arg, 1000000);
+			rounds = parse_number(value, arg, 1000000, usage);
 		else if (!strcmp(arg, "--packets"))
-			packets = parse_number(value, arg, 10000000);
+			packets = parse_number(value, arg, 10000000, usage);
 		else {
 			fprintf(stderr, "bench_mcast: unknown option or missing value: %s\n", arg);
 			usage(stderr);
@@ -360,17 +333,7 @@ static void parse_options(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	parse_options(argc, argv);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	alarm(opt.watchdog_s);
-	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	snprintf(tmpdir, sizeof tmpdir, "%s/bench_mcast.XXXXXX", base);
-	if (!mkdtemp(tmpdir)) {
-		fprintf(stderr, "bench_mcast: mkdtemp %s: %s\n", tmpdir, strerror(errno));
-		return 1;
-	}
+	driver_start(opt.watchdog_s);
 	print_machine();
 	fflush(stdout);
 
@@ -398,7 +361,7 @@ int main(int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "bench_mcast: stopping the daemon\n");
-	daemon_stop(&d);
+	stop_daemon(d.pid, "packosd", d.log);
 	report(configs);
 	for (int i = 0; i < DESIGNS * SIZES; i++)
 		free(configs[i].latency_ns.value);

@@ -412,17 +412,7 @@ static void daemon_start(struct sim_daemon *d)
 
 static void daemon_stop(struct sim_daemon *d)
 {
-	kill(d->pid, SIGTERM);
-	int status = wait_child(d->pid, 30000);
-	if (status < 0) {
-		kill(d->pid, SIGKILL);
-		wait_child(d->pid, 5000);
-	}
-	register_daemon(d->pid, false);
-	if (status != 0)
-		fail("%s: packosd ended with status %d when stopped (a frame missing at its audit, "
-		     "or a hang); see %s",
-		     d->name, status, d->log);
+	stop_daemon(d->pid, d->name, d->log);
 }
 
 /* ---- 1 and 3: round trips. */
@@ -1168,18 +1158,6 @@ static void usage(FILE *out)
 		MAX_REPETITIONS);
 }
 
-static unsigned long parse_number(const char *text, const char *option, unsigned long max)
-{
-	char *end;
-	unsigned long value = text ? strtoul(text, &end, 10) : 0;
-	if (!text || *end || value == 0 || value > max) {
-		fprintf(stderr, "bench_sim: %s needs a number from 1 to %lu\n", option, max);
-		usage(stderr);
-		exit(2);
-	}
-	return value;
-}
-
 static void parse_options(int argc, char **argv)
 {
 	unsigned long repetitions = 0, rounds = 0, packets = 0, idle = 0, queued = 0;
@@ -1203,15 +1181,15 @@ static void parse_options(int argc, char **argv)
 		}
 		i++;
 		if (!strcmp(arg, "--repetitions"))
-			repetitions = parse_number(value, arg, MAX_REPETITIONS);
+			repetitions = parse_number(value, arg, MAX_REPETITIONS, usage);
 		else if (!strcmp(arg, "--rounds"))
-			rounds = parse_number(value, arg, 10000000);
+			rounds = parse_number(value, arg, 10000000, usage);
 		else if (!strcmp(arg, "--packets"))
-			packets = parse_number(value, arg, 10000000);
+			packets = parse_number(value, arg, 10000000, usage);
 		else if (!strcmp(arg, "--idle"))
-			idle = parse_number(value, arg, 60000);
+			idle = parse_number(value, arg, 60000, usage);
 		else if (!strcmp(arg, "--queued"))
-			queued = parse_number(value, arg, 1000000);
+			queued = parse_number(value, arg, 1000000, usage);
 		else if (!strcmp(arg, "--packosd") && value)
 			opt.packosd = value;
 		else if (!strcmp(arg, "--packosctl") && value)
@@ -1285,19 +1263,9 @@ static void remove_tmpdir(const struct sim_daemon *daemons, unsigned count)
 int main(int argc, char **argv)
 {
 	parse_options(argc, argv);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	alarm(opt.watchdog_s);
+	driver_start(opt.watchdog_s);
 	choose_cpus();
 	pin_or_fail(0, cpu_a);
-	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	snprintf(tmpdir, sizeof tmpdir, "%s/bench_sim.XXXXXX", base);
-	if (!mkdtemp(tmpdir)) {
-		fprintf(stderr, "bench_sim: mkdtemp %s: %s\n", tmpdir, strerror(errno));
-		return 1;
-	}
 	print_machine();
 	fflush(stdout);
 

@@ -318,3 +318,48 @@ char *run_captured(char *const argv[], unsigned timeout_s, int *ret_status)
 	*ret_status = wait_child(pid, 10000);
 	return output;
 }
+
+void driver_start(unsigned watchdog_s)
+{
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	alarm(watchdog_s);
+	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(tmpdir, sizeof tmpdir, "%s/%s.XXXXXX", base, program_invocation_short_name);
+	if (!mkdtemp(tmpdir)) {
+		fprintf(stderr, "%s: mkdtemp %s: %s\n", program_invocation_short_name, tmpdir,
+			strerror(errno));
+		exit(1);
+	}
+}
+
+unsigned long parse_number(const char *text, const char *option, unsigned long max,
+			   void (*usage)(FILE *out))
+{
+	char *end;
+	unsigned long value = text ? strtoul(text, &end, 10) : 0;
+	if (!text || *end || value == 0 || value > max) {
+		fprintf(stderr, "%s: %s needs a number from 1 to %lu\n",
+			program_invocation_short_name, option, max);
+		usage(stderr);
+		exit(2);
+	}
+	return value;
+}
+
+void stop_daemon(pid_t pid, const char *name, const char *log)
+{
+	kill(pid, SIGTERM);
+	int status = wait_child(pid, 30000);
+	if (status < 0) {
+		kill(pid, SIGKILL);
+		wait_child(pid, 5000);
+	}
+	register_daemon(pid, false);
+	if (status != 0)
+		fail("%s: packosd ended with status %d when stopped (a frame missing at its audit, "
+		     "or a hang); see %s",
+		     name, status, log);
+}

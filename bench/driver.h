@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -22,6 +23,15 @@ extern char tmpdir[PATH_MAX];
 __attribute__((format(printf, 1, 2), noreturn)) void fail(const char *fmt, ...);
 /* For SIGALRM (the watchdog), SIGINT and SIGTERM: kills the daemons alive and exits 1. */
 void on_signal(int signal);
+/* Installs on_signal, arms the watchdog and creates `tmpdir` ($TMPDIR or /tmp, named after
+ * the program), or exits 1. */
+void driver_start(unsigned watchdog_s);
+/* A number for `option`, 1..max, or exit 2 with `usage` on stderr. */
+unsigned long parse_number(const char *text, const char *option, unsigned long max,
+			   void (*usage)(FILE *out));
+/* SIGTERM, a bounded wait (SIGKILL after 30 s); fails unless it exited with 0, which packosd
+ * does only if its audit found every frame back. `name` and `log` are for the message. */
+void stop_daemon(pid_t pid, const char *name, const char *log);
 /* Records a daemon as alive (or no longer), for fail and on_signal to stop. */
 void register_daemon(pid_t pid, bool alive);
 void stop_live_daemons(int signal);
