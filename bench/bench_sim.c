@@ -52,11 +52,11 @@
 #include <packos/kan.h>
 #include <packos/types.h>
 
-#define MAX_REPETITIONS 15
-#define ARGS_MAX	48
-#define FRAME_PAYLOAD	(PK_FRAME_SIZE - PK_IPV6_HEADER_SIZE) /* 4,056 bytes */
-#define BIG_FRAMES	16				      /* frames in a "64 KiB" message */
-#define RTT_PAYLOAD	64
+#include "driver.h"
+
+#define FRAME_PAYLOAD (PK_FRAME_SIZE - PK_IPV6_HEADER_SIZE) /* 4,056 bytes */
+#define BIG_FRAMES    16				    /* frames in a "64 KiB" message */
+#define RTT_PAYLOAD   64
 /* libpk/sim/channel.c waits for an answer with this many sched_yield polls before it
  * sleeps on the futex; one baseline waits the same way. */
 #define LIBPK_SPIN_YIELDS 64
@@ -96,304 +96,8 @@ struct options {
 };
 
 static struct options opt;
-static char tmpdir[PATH_MAX];
 static int cpu_a, cpu_b; /* the CPUs used: "one core" is cpu_a */
 static bool two_cpus;
-
-/* ---- Failing, and the watchdog: daemons alive are stopped on the way out. */
-
-#define MAX_DAEMONS 8
-static volatile sig_atomic_t live_daemon[MAX_DAEMONS];
-
-static void stop_live_daemons(int signal)
-{
-	for (int i = 0; i < MAX_DAEMONS; i++)
-		if (live_daemon[i] > 0)
-			kill((pid_t)live_daemon[i], signal);
-}
-
-__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("bench_sim: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	if (tmpdir[0])
-		fprintf(stderr, "bench_sim: manifests and daemon logs are kept in %s\n", tmpdir);
-	stop_live_daemons(SIGTERM);
-	exit(1);
-}
-
-static void on_signal(int signal)
-{
-	static const char watchdog[] = "bench_sim: watchdog: the run is hung; stopping it\n";
-	static const char stopped[] = "bench_sim: interrupted; stopping the daemons\n";
-	static const char kept[] = "bench_sim: manifests and daemon logs are kept in ";
-	const char *msg = signal == SIGALRM ? watchdog : stopped;
-	size_t len = signal == SIGALRM ? sizeof watchdog - 1 : sizeof stopped - 1;
-	size_t dir_len = 0;
-	while (dir_len < sizeof tmpdir && tmpdir[dir_len])
-		dir_len++;
-	if (write(STDERR_FILENO, msg, len) < 0 || write(STDERR_FILENO, kept, sizeof kept - 1) < 0 ||
-	    write(STDERR_FILENO, tmpdir, dir_len) < 0 || write(STDERR_FILENO, "\n", 1) < 0) {
-		/* nothing more to say */
-	}
-	stop_live_daemons(SIGKILL); /* their processes die with them (PR_SET_PDEATHSIG) */
-	_exit(1);
-}
-
-static void register_daemon(pid_t pid, bool alive)
-{
-	for (int i = 0; i < MAX_DAEMONS; i++) {
-		if (alive && live_daemon[i] == 0) {
-			live_daemon[i] = pid;
-			return;
-		}
-		if (!alive && live_daemon[i] == pid) {
-			live_daemon[i] = 0;
-			return;
-		}
-	}
-	if (alive)
-		fail("more than %d daemons", MAX_DAEMONS);
-}
-
-/* ---- Small helpers. */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static int pin(pid_t pid, int cpu)
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(pid, sizeof set, &set);
-}
-
-static void pin_or_fail(pid_t pid, int cpu)
-{
-	if (pin(pid, cpu) < 0)
-		fail("cannot pin pid %d to CPU %d: %s", (int)pid, cpu, strerror(errno));
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The value at rank `fraction` (0.5: the median) of `count` values; sorts them. */
-static double percentile(double *values, size_t count, double fraction)
-{
-	if (count == 0)
-		return 0;
-	qsort(values, count, sizeof *values, compare_doubles);
-	size_t index = (size_t)(fraction * (double)count);
-	return values[index < count ? index : count - 1];
-}
-
-static double median_of(const double *values, unsigned count)
-{
-	double copy[MAX_REPETITIONS];
-	memcpy(copy, values, count * sizeof *copy);
-	return percentile(copy, count, 0.5);
-}
-
-static void spread_of(const double *values, unsigned count, double *ret_min, double *ret_max)
-{
-	*ret_min = *ret_max = values[0];
-	for (unsigned i = 1; i < count; i++) {
-		*ret_min = values[i] < *ret_min ? values[i] : *ret_min;
-		*ret_max = values[i] > *ret_max ? values[i] : *ret_max;
-	}
-}
-
-/* A growing array of samples. */
-struct samples {
-	double *value;
-	size_t count, capacity;
-};
-
-static void samples_push(struct samples *s, double value)
-{
-	if (s->count == s->capacity) {
-		s->capacity = s->capacity ? 2 * s->capacity : 4096;
-		s->value = realloc(s->value, s->capacity * sizeof *s->value);
-		if (!s->value)
-			fail("out of memory");
-	}
-	s->value[s->count++] = value;
-}
-
-/* An argv built from formatted strings; never copied (argv points into text). */
-struct args {
-	char *argv[ARGS_MAX + 1];
-	unsigned count;
-	char text[4096];
-	size_t used;
-};
-
-__attribute__((format(printf, 2, 3))) static void args_add(struct args *a, const char *fmt, ...)
-{
-	if (a->count == ARGS_MAX)
-		fail("too many arguments");
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(a->text + a->used, sizeof a->text - a->used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof a->text - a->used)
-		fail("arguments too long");
-	a->argv[a->count++] = a->text + a->used;
-	a->argv[a->count] = NULL;
-	a->used += (size_t)n + 1;
-}
-
-/* Forks and execs argv with the given stdin, stdout and stderr (-1: /dev/null, inherited,
- * inherited), pinned to `cpu` unless it is -1; it gets `death_signal` if the driver dies. */
-static pid_t spawn(char *const argv[], int in, int out, int err, int cpu, int death_signal)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		fail("fork: %s", strerror(errno));
-	if (pid > 0)
-		return pid;
-	if (prctl(PR_SET_PDEATHSIG, death_signal) < 0 || (cpu >= 0 && pin(0, cpu) < 0))
-		_exit(127);
-	signal(SIGPIPE, SIG_DFL); /* ignored in the driver, and an ignored signal survives exec */
-	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (dup2(in >= 0 ? in : null_fd, STDIN_FILENO) < 0 ||
-	    (out >= 0 && dup2(out, STDOUT_FILENO) < 0) ||
-	    (err >= 0 && dup2(err, STDERR_FILENO) < 0))
-		_exit(127);
-	execv(argv[0], argv);
-	fprintf(stderr, "bench_sim: cannot run %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-/* Waits for a child: its exit status, 128+N if signal N killed it, -1 if `timeout_ms`
- * passed first. */
-static int wait_child(pid_t pid, unsigned timeout_ms)
-{
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
-	for (;;) {
-		int status;
-		pid_t got = waitpid(pid, &status, WNOHANG);
-		if (got == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (got < 0 && errno != EINTR)
-			fail("waitpid %d: %s", (int)pid, strerror(errno));
-		if (now_ns() >= deadline)
-			return -1;
-		sleep_ms(1);
-	}
-}
-
-/* Reads `fd` to its end; NULL if `deadline` passes first. */
-static char *read_all(int fd, uint64_t deadline)
-{
-	size_t capacity = 65536, length = 0;
-	char *text = malloc(capacity);
-	if (!text)
-		fail("out of memory");
-	for (;;) {
-		if (length + 1 == capacity) {
-			capacity *= 2;
-			if (!(text = realloc(text, capacity)))
-				fail("out of memory");
-		}
-		uint64_t now = now_ns();
-		if (now >= deadline) {
-			free(text);
-			return NULL;
-		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		uint64_t wait_ms = (deadline - now) / 1000000u + 1;
-		int ready = poll(&p, 1, wait_ms > 1000 ? 1000 : (int)wait_ms);
-		if (ready < 0 && errno != EINTR)
-			fail("poll: %s", strerror(errno));
-		if (ready <= 0)
-			continue;
-		ssize_t n = read(fd, text + length, capacity - length - 1);
-		if (n < 0 && errno != EINTR && errno != EAGAIN)
-			fail("read: %s", strerror(errno));
-		if (n == 0)
-			break;
-		if (n > 0)
-			length += (size_t)n;
-	}
-	text[length] = '\0';
-	return text;
-}
-
-/* The number after "key": in a JSON text (the first one at or after `text`). */
-static bool json_u64(const char *text, const char *key, uint64_t *ret)
-{
-	char pattern[64];
-	snprintf(pattern, sizeof pattern, "\"%s\":", key);
-	const char *at = strstr(text, pattern);
-	if (!at)
-		return false;
-	at += strlen(pattern);
-	while (*at == ' ')
-		at++;
-	char *end;
-	unsigned long long value = strtoull(at, &end, 10);
-	if (end == at)
-		return false;
-	*ret = value;
-	return true;
-}
-
-/* The pid of the process named `name` in packosctl's JSON (or, with `run_of`, of the one
- * packosctl run started for that program, named PROGRAM-N); 0 if none. */
-static pid_t json_process_pid(const char *json, const char *name, bool run_of)
-{
-	char pattern[96];
-	if (run_of)
-		snprintf(pattern, sizeof pattern, "{\"name\": \"%s-", name);
-	else
-		snprintf(pattern, sizeof pattern, "{\"name\": \"%s\",", name);
-	const char *at = strstr(json, pattern);
-	uint64_t pid;
-	return at && json_u64(at, "pid", &pid) ? (pid_t)pid : 0;
-}
-
-/* A "Field:  N" line of a /proc file (status, smaps_rollup); -1 if there is none. */
-static long proc_value(pid_t pid, const char *file, const char *field)
-{
-	char path[64], text[8192];
-	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, text, sizeof text - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	text[n] = '\0';
-	size_t field_len = strlen(field);
-	for (const char *line = text; line && *line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (strncmp(line, field, field_len) == 0)
-			return strtol(line + field_len, NULL, 10);
-	}
-	return -1;
-}
 
 /* ---- Placements. "Server" is the program that answers: kan-echo, or bench-sink. */
 
@@ -489,14 +193,8 @@ static char *ctl_query(const struct sim_daemon *d, const char *command)
 	args_add(&a, "%s", d->control);
 	args_add(&a, "--json");
 	args_add(&a, "%s", command);
-	int out[2];
-	if (pipe2(out, O_CLOEXEC) < 0)
-		fail("pipe: %s", strerror(errno));
-	pid_t pid = spawn(a.argv, -1, out[1], -1, -1, SIGKILL);
-	close(out[1]);
-	char *answer = read_all(out[0], now_ns() + 120 * UINT64_C(1000000000));
-	close(out[0]);
-	int status = wait_child(pid, 10000);
+	int status;
+	char *answer = run_captured(a.argv, 120, &status);
 	if (!answer || status != 0)
 		fail("%s: packosctl %s failed (status %d); see %s", d->name, command, status,
 		     d->log);
@@ -714,17 +412,7 @@ static void daemon_start(struct sim_daemon *d)
 
 static void daemon_stop(struct sim_daemon *d)
 {
-	kill(d->pid, SIGTERM);
-	int status = wait_child(d->pid, 30000);
-	if (status < 0) {
-		kill(d->pid, SIGKILL);
-		wait_child(d->pid, 5000);
-	}
-	register_daemon(d->pid, false);
-	if (status != 0)
-		fail("%s: packosd ended with status %d when stopped (a frame missing at its audit, "
-		     "or a hang); see %s",
-		     d->name, status, d->log);
+	stop_daemon(d->pid, d->name, d->log);
 }
 
 /* ---- 1 and 3: round trips. */
@@ -1470,18 +1158,6 @@ static void usage(FILE *out)
 		MAX_REPETITIONS);
 }
 
-static unsigned long parse_number(const char *text, const char *option, unsigned long max)
-{
-	char *end;
-	unsigned long value = text ? strtoul(text, &end, 10) : 0;
-	if (!text || *end || value == 0 || value > max) {
-		fprintf(stderr, "bench_sim: %s needs a number from 1 to %lu\n", option, max);
-		usage(stderr);
-		exit(2);
-	}
-	return value;
-}
-
 static void parse_options(int argc, char **argv)
 {
 	unsigned long repetitions = 0, rounds = 0, packets = 0, idle = 0, queued = 0;
@@ -1505,15 +1181,15 @@ static void parse_options(int argc, char **argv)
 		}
 		i++;
 		if (!strcmp(arg, "--repetitions"))
-			repetitions = parse_number(value, arg, MAX_REPETITIONS);
+			repetitions = parse_number(value, arg, MAX_REPETITIONS, usage);
 		else if (!strcmp(arg, "--rounds"))
-			rounds = parse_number(value, arg, 10000000);
+			rounds = parse_number(value, arg, 10000000, usage);
 		else if (!strcmp(arg, "--packets"))
-			packets = parse_number(value, arg, 10000000);
+			packets = parse_number(value, arg, 10000000, usage);
 		else if (!strcmp(arg, "--idle"))
-			idle = parse_number(value, arg, 60000);
+			idle = parse_number(value, arg, 60000, usage);
 		else if (!strcmp(arg, "--queued"))
-			queued = parse_number(value, arg, 1000000);
+			queued = parse_number(value, arg, 1000000, usage);
 		else if (!strcmp(arg, "--packosd") && value)
 			opt.packosd = value;
 		else if (!strcmp(arg, "--packosctl") && value)
@@ -1587,19 +1263,9 @@ static void remove_tmpdir(const struct sim_daemon *daemons, unsigned count)
 int main(int argc, char **argv)
 {
 	parse_options(argc, argv);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	alarm(opt.watchdog_s);
+	driver_start(opt.watchdog_s);
 	choose_cpus();
 	pin_or_fail(0, cpu_a);
-	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	snprintf(tmpdir, sizeof tmpdir, "%s/bench_sim.XXXXXX", base);
-	if (!mkdtemp(tmpdir)) {
-		fprintf(stderr, "bench_sim: mkdtemp %s: %s\n", tmpdir, strerror(errno));
-		return 1;
-	}
 	print_machine();
 	fflush(stdout);
 

@@ -30,6 +30,7 @@ const char manifest_default_text[] =
 	"[-- ARG...]\n"
 	"nic\tnic-driver\taddress=::1 rights=router,driver device=nic\n"
 	"echo\tkan-echo\taddress=::7\n"
+	"mcast\tmcast-server\taddress=::6d\n"
 	"node-a\tpk-node\taddress=::a\n"
 	"node-b\tpk-node\taddress=::b\n";
 

@@ -73,7 +73,7 @@ int manifest_load(const char *path, const uint8_t prefix[8], struct manifest *m,
 void manifest_free(struct manifest *m);
 
 /* The manifest packosd boots when given none: the NIC's driver at ::1, the echo server at
- * ::7 and two plain nodes at ::a and ::b. */
+ * ::7, the multicast server at ::6d and two plain nodes at ::a and ::b. */
 extern const char manifest_default_text[];
 
 /* Formats prefix+iid as an IPv6 address (inet_ntop); `size` should be at least

@@ -33,6 +33,11 @@ enum {
 	/* The kernel's own default; a faster clock costs a wake-up per tick. */
 	DEFAULT_TICK_US = 10000,
 	MIN_TICK_US = 100,
+	/* Multicast (docs/multicast.md): groups at once, a group's ring of packets, and share
+	 * records per process (one per frame a process holds a share of). */
+	SIM_MAX_GROUPS = 256,
+	SIM_GROUP_DEPTH = 64,
+	SIM_SHARES_PER_PROC = 16,
 };
 
 /* Locally administered (the 0x02 bit), "pk" and a number: never a real vendor's. */
@@ -381,6 +386,14 @@ static int start_kernel(struct daemon *d, uint32_t max_procs)
 	d->kcfg.max_contexts = 4 * max_procs;
 	d->kcfg.queue_limit = d->opt.queue_limit;
 	d->kcfg.tick_ns = (uint64_t)d->opt.tick_us * 1000u;
+	/* The core's multicast defaults fit the x86 port's fixed arena; here every process may
+	 * be a member of one group, every endpoint of a few, and a member may fall a ring of
+	 * SIM_GROUP_DEPTH packets behind before it loses any. */
+	d->kcfg.group_members = max_procs;
+	d->kcfg.max_memberships = d->kcfg.max_endpoints;
+	d->kcfg.max_groups = SIM_MAX_GROUPS;
+	d->kcfg.group_depth = SIM_GROUP_DEPTH;
+	d->kcfg.max_shares = SIM_SHARES_PER_PROC * max_procs;
 	if (getrandom(&d->kcfg.hash_seed, sizeof d->kcfg.hash_seed, 0) != sizeof d->kcfg.hash_seed)
 		log_error("getrandom: %s; the address hash is keyed predictably", strerror(errno));
 	size_t arena_size = kernel_arena_size(&d->kcfg);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pk/mcast.h>
 #include <pk/pk.h>
 
 /* RFC 3692: an IPv6 next-header value for experiments and tests. */
@@ -68,6 +69,43 @@ static inline const struct bench_stream_header *bench_stream_header_read(const u
 	return (const struct bench_stream_header *)(packet + PK_IPV6_HEADER_SIZE);
 }
 
+/* The payload of bench-mcast-send's packets to a group, and of the members' acks back. */
+struct bench_mcast_payload {
+	uint8_t magic[4]; /* "BMCA" */
+	uint8_t flags;	  /* enum bench_mcast_flag */
+	uint8_t reserved[3];
+	uint8_t seq[8];	    /* data: the packet's number in its run; ack: the one acknowledged */
+	uint8_t time_ns[8]; /* data: when it was sent; ack: when the member received it */
+};
+
+_Static_assert(sizeof(struct bench_mcast_payload) == 24, "the multicast payload is 24 bytes");
+
+enum bench_mcast_flag {
+	BENCH_MCAST_ACK_REQUEST = 1u << 0, /* every member that acks answers this one */
+	BENCH_MCAST_END = 1u << 1,	   /* the run's last packet */
+	BENCH_MCAST_ACK = 1u << 2,
+};
+
+static inline void bench_mcast_payload_write(uint8_t *payload, uint8_t flags, uint64_t seq,
+					     uint64_t time_ns)
+{
+	struct bench_mcast_payload *p = (struct bench_mcast_payload *)payload;
+	memcpy(p->magic, "BMCA", sizeof p->magic);
+	p->flags = flags;
+	memset(p->reserved, 0, sizeof p->reserved);
+	bench_put64(p->seq, seq);
+	bench_put64(p->time_ns, time_ns);
+}
+
+/* The multicast payload at `payload` (`length` bytes), or NULL if it carries none. */
+static inline const struct bench_mcast_payload *bench_mcast_payload_read(const uint8_t *payload,
+									 uint32_t length)
+{
+	if (length < sizeof(struct bench_mcast_payload) || memcmp(payload, "BMCA", 4) != 0)
+		return NULL;
+	return (const struct bench_mcast_payload *)payload;
+}
+
 /* An address as text; "::7" (high 64 bits zero) names interface 7 in this program's own
  * KAN prefix, as a manifest line does. Call after pk_init. Returns 0 or -1. */
 static inline int bench_parse_address(const char *text, uint8_t ret_address[PK_IPV6_ADDR_SIZE])
@@ -92,6 +130,15 @@ static inline int bench_parse_count(const char *text, unsigned long max, unsigne
 	if (end == text || *end != '\0' || value == 0 || value > max)
 		return -1;
 	*ret = value;
+	return 0;
+}
+
+/* "kernel" or "server", the multicast design (pk/mcast.h). Returns 0 or -1. */
+static inline int bench_parse_design(const char *text, enum pk_mcast_design *ret)
+{
+	if (strcmp(text, "kernel") != 0 && strcmp(text, "server") != 0)
+		return -1;
+	*ret = text[0] == 'k' ? PK_MCAST_KERNEL : PK_MCAST_SERVER;
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 
 #include "manifest.h"
 #include "packos/kan.h"
+#include "packos/mcast.h"
 #include "packos/types.h"
 
 static const uint8_t kan_prefix[PK_KAN_PREFIX_SIZE] = PK_KAN_DEFAULT_PREFIX;
@@ -71,7 +72,7 @@ static void test_manifest_default_text_gives_the_network_and_its_processes(void 
 	(void)state;
 	struct manifest m;
 	parse_ok(manifest_default_text, &m);
-	assert_int_equal(m.count, 4);
+	assert_int_equal(m.count, 5);
 	const struct manifest_entry *nic = &m.entries[0];
 	assert_string_equal(nic->name, "nic");
 	assert_string_equal(nic->program, "nic-driver");
@@ -91,10 +92,12 @@ static void test_manifest_default_text_gives_the_network_and_its_processes(void 
 	assert_int_equal(echo->quota, 0);
 	assert_int_equal(echo->device, MANIFEST_DEVICE_NONE);
 	assert_true(echo->line > 1); /* after the comment header */
-	assert_string_equal(m.entries[2].program, "pk-node");
-	assert_int_equal(m.entries[2].iid[0], 0xa);
+	assert_string_equal(m.entries[2].program, "mcast-server");
+	assert_int_equal(m.entries[2].iid[0], PK_MCAST_SERVER_IID);
 	assert_string_equal(m.entries[3].program, "pk-node");
-	assert_int_equal(m.entries[3].iid[0], 0xb);
+	assert_int_equal(m.entries[3].iid[0], 0xa);
+	assert_string_equal(m.entries[4].program, "pk-node");
+	assert_int_equal(m.entries[4].iid[0], 0xb);
 	manifest_free(&m);
 	assert_null(m.entries);
 	assert_int_equal(m.count, 0);

@@ -7,19 +7,8 @@
 #define _GNU_SOURCE
 #include "it_common.h"
 
-static unsigned failures;
-
-static void expect_eq(const char *name, long long got, long long want)
-{
-	if (got == want) {
-		printf("it-burst: %s ok\n", name);
-		return;
-	}
-	printf("it-burst: %s FAILED: got %lld, want %lld\n", name, got, want);
-	failures++;
-}
-
-#define EXPECT_EQ(name, got, want) expect_eq(name, (long long)(got), (long long)(want))
+#define EXPECT_EQ(name, got, want) \
+	it_expect_eq("it-burst", name, (long long)(got), (long long)(want))
 
 /* The marker a frame carries after its header: which burst slot it was. */
 static uint8_t marker_of(const struct pk_frame *f)
@@ -96,6 +85,5 @@ int main(void)
 	EXPECT_EQ("everything can be allocated again", pk_frame_alloc_burst(frames, 12), 12);
 	EXPECT_EQ("and freed", pk_frame_free_burst(frames, 12), 0);
 
-	printf("it-burst: done, %u failed\n", failures);
-	return failures == 0 ? 0 : 1;
+	return it_checks_done("it-burst");
 }

@@ -60,6 +60,28 @@ static inline void it_init(const char *name)
 	}
 }
 
+/* Checks that print "PROGRAM: NAME ok" or "PROGRAM: NAME FAILED: got G, want W", counted
+ * in it_failures; the program ends with it_checks_done. */
+static unsigned it_failures;
+
+static inline void it_expect_eq(const char *program, const char *name, long long got,
+				long long want)
+{
+	if (got == want) {
+		printf("%s: %s ok\n", program, name);
+		return;
+	}
+	printf("%s: %s FAILED: got %lld, want %lld\n", program, name, got, want);
+	it_failures++;
+}
+
+/* Prints "PROGRAM: done, N failed"; the exit status to return: 1 if any check failed. */
+static inline int it_checks_done(const char *program)
+{
+	printf("%s: done, %u failed\n", program, it_failures);
+	return it_failures == 0 ? 0 : 1;
+}
+
 /* An address from the command line, or exit 2. */
 static inline void it_address(const char *name, const char *text, uint8_t ret[PK_IPV6_ADDR_SIZE])
 {
