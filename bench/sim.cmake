@@ -5,7 +5,7 @@
 # built into a directory of their own, which the driver hands packosd with --path; the
 # driver finds packosd, packosctl and kan-echo where this build puts them.
 set(BENCH_SIM_PROGRAM_DIR ${CMAKE_CURRENT_BINARY_DIR}/programs)
-set(BENCH_SIM_PROGRAMS bench-rtt bench-stream bench-sink bench-idle bench-flood bench-tick
+set(BENCH_SIM_PROGRAMS bench-rtt bench-stream bench-sink bench-idle bench-flood bench-tick bench-threads
                        bench-mcast-send bench-mcast-member)
 foreach(program IN LISTS BENCH_SIM_PROGRAMS)
   add_executable(${program} programs/${program}.c)
@@ -49,3 +49,8 @@ target_compile_definitions(bench_mcast PRIVATE
 add_dependencies(bench_mcast packosd packosctl mcast-server bench-mcast-send bench-mcast-member)
 add_test(NAME bench_mcast_quick COMMAND bench_mcast --quick)
 set_tests_properties(bench_mcast_quick PROPERTIES LABELS bench TIMEOUT 600)
+
+# Threads of one process against two processes (bench_threads.sh, docs/threads.md).
+add_test(NAME bench_threads_quick COMMAND ${CMAKE_CURRENT_LIST_DIR}/bench_threads.sh --quick
+         ${PROJECT_BINARY_DIR})
+set_tests_properties(bench_threads_quick PROPERTIES LABELS bench TIMEOUT 120)

@@ -69,6 +69,11 @@ int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
 	return 0;
 }
 
+bool sim_frames_remapped(void)
+{
+	return placed != NULL;
+}
+
 /* Remap: makes frame `number`, whose place is `data`, reachable with `prot`. */
 static int open_frame(uint32_t number, uint8_t *data, int prot)
 {

@@ -3,6 +3,7 @@
 #ifndef LIBPK_SIM_H
 #define LIBPK_SIM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <packos/errors.h>
@@ -10,6 +11,8 @@
 
 /* Sets up frame mapping for the isolation mode; returns 0 or -PK_Exxx. */
 int sim_frames_init(int pool_fd, uint32_t isolation, uint32_t frame_count);
+/* Whether frames are opened and closed one by one (remap isolation). */
+bool sim_frames_remapped(void);
 
 /* The calling thread's ring page, once backend_init has run (NULL in a thread that has
  * none). */

@@ -1,9 +1,20 @@
 /* Threads in the simulator: Linux threads, each with a ring of the channel of its own
  * (sim_channel.h), claimed before the thread starts, so that a process out of rings hears
- * so from pk_thread_start rather than from a thread that cannot call. */
+ * so from pk_thread_start rather than from a thread that cannot call.
+ *
+ * In remap isolation every send and free closes a frame (mprotect), and a protection
+ * change in a process with a thread running on another core costs a TLB shootdown there:
+ * an interrupt to that core and a wait for it, some ten times the change itself. So by
+ * default the threads of a remapping process share one core: the first pk_thread_start
+ * pins the calling thread to the core it is on, and threads inherit the pin. A process
+ * whose threads compute more than they move frames can say PACKOS_THREADS=spread in its
+ * environment; shared isolation changes no mapping and pins nothing (docs/threads.md). */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../backend.h"
 #include "sim.h"
@@ -25,8 +36,28 @@ static void *run(void *argument)
 	return NULL;
 }
 
+static void keep_threads_on_one_core(void)
+{
+	static bool decided;
+	if (decided)
+		return;
+	decided = true;
+	const char *policy = getenv("PACKOS_THREADS");
+	if (!sim_frames_remapped() || (policy != NULL && strcmp(policy, "spread") == 0))
+		return;
+	int cpu = sched_getcpu();
+	if (cpu < 0)
+		return;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	/* Best effort: a process confined elsewhere keeps its own placement. */
+	sched_setaffinity(0, sizeof one, &one);
+}
+
 int backend_thread_start(void (*body)(void *arg), void *arg, void **ret_thread)
 {
+	keep_threads_on_one_core();
 	struct sim_thread *t = malloc(sizeof *t);
 	if (t == NULL)
 		return -PK_ENOMEM;
