@@ -1,6 +1,7 @@
 /* What libpk needs from the port it runs on: a way to make kernel calls, a way to reach a
- * frame's bytes, and a clock. The simulator's backend lives in libpk/sim/; a hardware
- * port brings its own. Everything else in libpk is portable and calls only this. */
+ * frame's bytes, a clock, and threads: starting them, and letting them wait for each other.
+ * The simulator's backend lives in libpk/sim/; a hardware port brings its own. Everything
+ * else in libpk is portable and calls only this. */
 #ifndef LIBPK_BACKEND_H
 #define LIBPK_BACKEND_H
 
@@ -51,5 +52,16 @@ void backend_sleep_ns(uint64_t ns);
 int backend_thread_start(void (*body)(void *arg), void *arg, void **ret_thread);
 /* Waits for the thread to end and forgets it. */
 int backend_thread_join(void *thread);
+
+/* Between the threads of one process, never a kernel call of PackOS (pk/sync.h is built on
+ * these). backend_yield gives the CPU to another thread. backend_wait sleeps only while
+ * *word == expected, until backend_wake on the same word or `timeout_ns` passes
+ * (BACKEND_WAIT_FOREVER: no deadline); it may also return early for no reason, so callers
+ * look at the word again. Returns 0, or -PK_ETIMEDOUT once the timeout has passed.
+ * backend_wake wakes up to `count` threads waiting on `word`. */
+#define BACKEND_WAIT_FOREVER UINT64_MAX
+void backend_yield(void);
+int backend_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t timeout_ns);
+void backend_wake(_Atomic uint32_t *word, unsigned count);
 
 #endif

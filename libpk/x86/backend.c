@@ -2,6 +2,7 @@
  * a frame's bytes are at its fixed place in the frame window, which the kernel maps when
  * it grants the frame and unmaps when the frame leaves, so there is nothing to map or
  * unmap here; time is the TSC, scaled by the rate the kernel measured at boot. */
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <packos/errors.h>
@@ -101,4 +102,32 @@ int backend_thread_join(void *thread)
 {
 	(void)thread;
 	return -PK_EINVAL;
+}
+
+/* With one context per process, no other thread of this process can run when
+ * this one steps aside: a yield hands the CPU to other processes, and the only way the port
+ * has to do that is the shortest sleep, one tick. When the port runs several contexts per
+ * process, yield becomes a trap of its own, and wait and wake a kernel wait on the word. */
+void backend_yield(void)
+{
+	x86_trap(X86_TRAP_SLEEP, 0);
+}
+
+/* Spins with yield until the word changes or the timeout passes: with one context, nothing
+ * but the timeout can end it, but it is right whatever else comes to change the word. */
+int backend_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t timeout_ns)
+{
+	uint64_t start = backend_now_ns();
+	while (atomic_load_explicit(word, memory_order_acquire) == expected) {
+		if (timeout_ns != BACKEND_WAIT_FOREVER && backend_now_ns() - start >= timeout_ns)
+			return -PK_ETIMEDOUT;
+		backend_yield();
+	}
+	return 0;
+}
+
+/* A waiter looks at the word after each yield; there is nobody to tell. */
+void backend_wake(_Atomic uint32_t *word, unsigned count)
+{
+	(void)word, (void)count;
 }

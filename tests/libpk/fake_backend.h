@@ -1,8 +1,9 @@
 /* A libpk backend for unit tests: the program's kernel calls go to a kernel core hosted by
  * the fake port (tests/kernel-core/fake_port.h) inside the test, as the calls of one of its
  * processes. Time is virtual: it moves only when the test moves it, or when a receive
- * that may wait finds its queue empty, which takes its whole deadline at once and ends in
- * -PK_ETIMEDOUT (a wait with no deadline fails the test: nothing else could ever come). */
+ * that may wait finds its queue empty, or a wait on a word (backend_wait) finds it
+ * unchanged, which takes its whole deadline at once and ends in -PK_ETIMEDOUT (a wait with
+ * no deadline fails the test: with one thread, nothing else could ever come). */
 #ifndef TESTS_LIBPK_FAKE_BACKEND_H
 #define TESTS_LIBPK_FAKE_BACKEND_H
 
