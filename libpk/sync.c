@@ -135,7 +135,7 @@ static bool can_pop(const struct pk_queue *queue)
 }
 
 /* Locks the queue and waits, for at most `timeout_ns`, until `ready`; every way out but
- * a success unlocks it again. 0: ready, locked; -PK_ECANCELED: closed; -PK_EWOULDBLOCK: not
+ * a success unlocks it again. 0: ready, locked; -PK_ECLOSED: closed; -PK_EWOULDBLOCK: not
  * ready and no time to wait; -PK_ETIMEDOUT. */
 static int queue_enter(struct pk_queue *queue, bool (*ready)(const struct pk_queue *),
 		       struct pk_cond *becomes_ready, uint64_t timeout_ns)
@@ -145,7 +145,7 @@ static int queue_enter(struct pk_queue *queue, bool (*ready)(const struct pk_que
 	pk_mutex_lock(&queue->lock);
 	/* Readiness first, time second: an item that came with the timeout is still taken. */
 	while (!ready(queue)) {
-		int status = queue->closed     ? -PK_ECANCELED
+		int status = queue->closed     ? -PK_ECLOSED
 			     : timeout_ns == 0 ? -PK_EWOULDBLOCK
 			     : left == 0       ? -PK_ETIMEDOUT
 					       : 0;

@@ -32,7 +32,8 @@
 	X(22, ENOTPENDING, "no interrupt waiting for an acknowledgement", RETURN) \
 	X(23, ESHARED, "frame is shared read-only", RETURN)                       \
 	X(24, EALREADY, "already joined, subscribed or bound", RETURN)            \
-	X(25, ENOTMEMBER, "not joined, subscribed or bound", RETURN)
+	X(25, ENOTMEMBER, "not joined, subscribed or bound", RETURN)              \
+	X(26, ECLOSED, "closed: nothing more will come", RETURN)
 
 enum pk_error {
 #define PK__ERROR_ENUM(num, name, msg, disposition) PK_##name = num,

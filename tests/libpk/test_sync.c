@@ -398,18 +398,18 @@ static void test_queue_close_wakes_waiters_and_drains(void **state)
 	struct pk_queue queue;
 	void *slots[1], *got = NULL;
 	assert_int_equal(pk_queue_init(&queue, slots, 1), 0);
-	assert_int_equal(status_of_blocked_call_when_closed(&queue, false), -PK_ECANCELED);
+	assert_int_equal(status_of_blocked_call_when_closed(&queue, false), -PK_ECLOSED);
 
 	assert_int_equal(pk_queue_init(&queue, slots, 1), 0);
 	assert_int_equal(pk_queue_push(&queue, item(0, 1)), 0);
-	assert_int_equal(status_of_blocked_call_when_closed(&queue, true), -PK_ECANCELED);
+	assert_int_equal(status_of_blocked_call_when_closed(&queue, true), -PK_ECLOSED);
 	/* Closed: nothing more goes in, what is in still comes out, then the error. */
-	assert_int_equal(pk_queue_try_push(&queue, item(0, 2)), -PK_ECANCELED);
+	assert_int_equal(pk_queue_try_push(&queue, item(0, 2)), -PK_ECLOSED);
 	assert_int_equal(pk_queue_pop(&queue, &got), 0);
 	assert_ptr_equal(got, item(0, 1));
-	assert_int_equal(pk_queue_pop(&queue, &got), -PK_ECANCELED);
-	assert_int_equal(pk_queue_try_pop(&queue, &got), -PK_ECANCELED);
-	assert_int_equal(pk_queue_pop_timed(&queue, &got, 1 * MS), -PK_ECANCELED);
+	assert_int_equal(pk_queue_pop(&queue, &got), -PK_ECLOSED);
+	assert_int_equal(pk_queue_try_pop(&queue, &got), -PK_ECLOSED);
+	assert_int_equal(pk_queue_pop_timed(&queue, &got, 1 * MS), -PK_ECLOSED);
 }
 
 int main(void)

@@ -61,13 +61,13 @@ int pk_queue_init(struct pk_queue *queue, void **slots, uint32_t capacity);
 
 /* Adds `item` at the tail: 0, or, when the queue is full, waits for room (push), for at
  * most `timeout_ns` (push_timed: -PK_ETIMEDOUT) or not at all (try_push: -PK_EWOULDBLOCK).
- * -PK_ECANCELED once the queue is closed. */
+ * -PK_ECLOSED once the queue is closed. */
 int pk_queue_push(struct pk_queue *queue, void *item);
 int pk_queue_push_timed(struct pk_queue *queue, void *item, uint64_t timeout_ns);
 int pk_queue_try_push(struct pk_queue *queue, void *item);
 
 /* Takes the item at the head into *ret_item, waiting likewise while the queue is empty. A
- * closed queue still gives what it holds; -PK_ECANCELED once it is closed and empty. */
+ * closed queue still gives what it holds; -PK_ECLOSED once it is closed and empty. */
 int pk_queue_pop(struct pk_queue *queue, void **ret_item);
 int pk_queue_pop_timed(struct pk_queue *queue, void **ret_item, uint64_t timeout_ns);
 int pk_queue_try_pop(struct pk_queue *queue, void **ret_item);
