@@ -278,19 +278,40 @@ int pk_send_burst(struct pk_frame *frames, const uint32_t *lengths, unsigned cou
 	return sent > 0 ? (int)sent : err;
 }
 
+/* A receive burst after `lead` calls already in b->calls, all in one entry. */
+static int receive_burst(struct burst *b, unsigned lead, pk_endpoint_t endpoint,
+			 struct pk_frame *frames, uint32_t *lengths, unsigned max,
+			 uint32_t timeout_ms)
+{
+	if (max == 0 || lead + max > PK_BURST_MAX)
+		return -PK_EINVAL;
+	/* Linked: once the queue runs dry, the rest would find it empty too. */
+	b->calls[lead] = recv_call(endpoint, timeout_ms);
+	for (unsigned i = lead + 1; i < lead + max; i++) {
+		b->calls[i] = plain_call(PK_KC_recv, endpoint, 0);
+		b->calls[i].linked = 1;
+	}
+	backend_call_batch(b->calls, b->results, lead + max);
+	return take_frames(b->results + lead, max, frames, lengths);
+}
+
 int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
 		  uint32_t timeout_ms)
 {
 	struct burst b;
-	/* Linked: once the queue runs dry, the rest would find it empty too. */
-	int err = burst_prepare(&b, PK_KC_recv, max, 1);
-	if (err < 0)
-		return err;
-	b.calls[0] = recv_call(endpoint, timeout_ms);
-	for (unsigned i = 1; i < max; i++)
-		b.calls[i].call.arg[0] = endpoint;
-	backend_call_batch(b.calls, b.results, max);
-	return take_frames(b.results, max, frames, lengths);
+	return receive_burst(&b, 0, endpoint, frames, lengths, max, timeout_ms);
+}
+
+int pk_call_recv_burst(const struct pk_kcall *first, int *ret_first_status, pk_endpoint_t endpoint,
+		       struct pk_frame *frames, uint32_t *lengths, unsigned max,
+		       uint32_t timeout_ms)
+{
+	struct burst b;
+	b.calls[0] = (struct backend_call){.call = *first};
+	b.results[0].status = -PK_EINVAL;
+	int got = receive_burst(&b, 1, endpoint, frames, lengths, max, timeout_ms);
+	*ret_first_status = (int)b.results[0].status;
+	return got;
 }
 
 int pk_endpoint_create(uint64_t iid, pk_endpoint_t *ret_endpoint,

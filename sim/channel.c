@@ -172,7 +172,9 @@ static void run_slots(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 		publish(d, p, r);
 }
 
-/* Runs what every ring of `p` in use has published; true if there was any. */
+/* Runs what every ring of `p` in use has published; true if there was any. The NIC's
+ * driver posts TX descriptors before it calls, so once its calls are read, what it posted
+ * is visible too, and goes out without a doorbell. */
 static bool run_rings(struct daemon *d, struct sim_proc *p)
 {
 	bool found = false;
@@ -185,6 +187,8 @@ static bool run_rings(struct daemon *d, struct sim_proc *p)
 		run_slots(d, p, r);
 		found = true;
 	}
+	if (found && p->drives_nic && p->state == PROC_RUNNING)
+		nic_driver_entered(d);
 	return found;
 }
 

@@ -265,6 +265,9 @@ void nic_attach_driver(struct daemon *d, struct sim_proc *p);
 /* `p` left the kernel: if it drove the NIC, the device is reset for the next driver. */
 void nic_driver_gone(struct daemon *d, struct sim_proc *p);
 void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, int res);
+/* The driver made kernel calls: TX descriptors it posted before them go out now, as if it
+ * had rung the doorbell (include/packos/nic.h). */
+void nic_driver_entered(struct daemon *d);
 
 /* clock.c: the kernel's clock. */
 int clock_init(struct daemon *d, char *err, size_t errlen);
@@ -293,7 +296,8 @@ void tracing_call_waits(struct daemon *d, const struct sim_proc *p, const struct
 			uint32_t wait_ms);
 void tracing_call_answered(struct daemon *d, const struct sim_proc *p, const struct pk_kcall *call,
 			   const struct pk_kresult *result);
-void tracing_doorbell(struct daemon *d);
+/* The driver told the NIC about TX descriptors: by its doorbell, or by a kernel call. */
+void tracing_doorbell(struct daemon *d, bool on_call);
 nic_observe_fn tracing_nic_event; /* the device's observer; its context is the daemon */
 
 /* loop.c */

@@ -259,7 +259,7 @@ void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, i
 	case EV_NIC_KICK:
 		if (res == -ECANCELED)
 			return;
-		tracing_doorbell(d);
+		tracing_doorbell(d, false);
 		nic_device_transmit(&nic->device);
 		arm_kick(d);
 		break;
@@ -272,5 +272,15 @@ void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, i
 	default:
 		return;
 	}
+	arm_wire_timer(d);
+}
+
+void nic_driver_entered(struct daemon *d)
+{
+	const struct pk_nic_regs *regs = d->nic.device.regs;
+	if (__atomic_load_n(&regs->tx_tail, __ATOMIC_ACQUIRE) == regs->tx_head)
+		return;
+	tracing_doorbell(d, true);
+	nic_device_transmit(&d->nic.device);
 	arm_wire_timer(d);
 }

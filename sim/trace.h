@@ -72,6 +72,7 @@ struct trace_record {
 		} device;
 		struct {
 			uint32_t posted; /* TX descriptors waiting for the device */
+			uint8_t on_call; /* seen at the driver's kernel call, not its doorbell */
 		} doorbell;
 	};
 };

@@ -218,8 +218,12 @@ static void describe(FILE *s, const struct trace_record *r)
 		say_device(s, r);
 		break;
 	case TRACE_DOORBELL:
-		fprintf(s, "doorbell rung by %s: %u TX descriptor%s posted", r->process,
-			r->doorbell.posted, r->doorbell.posted == 1 ? "" : "s");
+		if (r->doorbell.on_call)
+			fprintf(s, "%s entered the kernel with %u TX descriptor%s posted",
+				r->process, r->doorbell.posted, r->doorbell.posted == 1 ? "" : "s");
+		else
+			fprintf(s, "doorbell rung by %s: %u TX descriptor%s posted", r->process,
+				r->doorbell.posted, r->doorbell.posted == 1 ? "" : "s");
 		break;
 	}
 }

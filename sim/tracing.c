@@ -129,7 +129,7 @@ static const struct sim_proc *nic_driver(struct daemon *d)
 	return d->nic.device.driver != 0 ? proc_of_kernel(d, d->nic.device.driver) : NULL;
 }
 
-void tracing_doorbell(struct daemon *d)
+void tracing_doorbell(struct daemon *d, bool on_call)
 {
 	if (!d->trace.running)
 		return;
@@ -137,6 +137,7 @@ void tracing_doorbell(struct daemon *d)
 	note_process(r, nic_driver(d));
 	const struct pk_nic_regs *regs = d->nic.device.regs;
 	r->doorbell.posted = __atomic_load_n(&regs->tx_tail, __ATOMIC_ACQUIRE) - regs->tx_head;
+	r->doorbell.on_call = on_call;
 }
 
 void tracing_nic_event(void *context, const struct nic_event *event)

@@ -20,6 +20,12 @@
  * registers are read and written with atomic loads and stores (release on publish,
  * acquire on read); the other fields of a descriptor belong to whoever owns it.
  *
+ * Doorbell: after posting TX descriptors the driver tells the device, through the port's
+ * doorbell (pk_nic_ring_doorbell) or simply by entering the kernel: a port whose device
+ * sits beside the kernel (the simulator's) looks at the TX ring whenever the driver makes a
+ * kernel call, so a driver that posts and then receives, as every driver's loop does,
+ * needs no doorbell of its own.
+ *
  * Interrupts: the device ORs a reason into `cause` and raises its line; the kernel then
  * queues one interrupt packet and masks the line until the driver calls irq_ack. A
  * driver takes `cause` with an atomic exchange to 0, services the rings, and acks.

@@ -4,10 +4,16 @@
  *
  * The seed's sequence is this program's loop. A process sends to an address outside the
  * KAN; the kernel queues it here, the default route; the top half (router.c) decides
- * where it goes and this file posts it on the TX ring and rings the doorbell; the NIC
- * sends it and raises its interrupt, which arrives here as a KAN packet from the kernel;
- * the bottom half takes the completed descriptors back, and packets the NIC received go
- * up to the top half and on into the KAN. One endpoint carries all of it, told apart by
+ * where it goes and this file posts it on the TX ring; the NIC sends it and raises its
+ * interrupt, which arrives here as a KAN packet from the kernel; the bottom half takes the
+ * completed descriptors back, and packets the NIC received go up to the top half and on
+ * into the KAN.
+ *
+ * Every pass of the loop ends in one entry into the kernel: the acknowledgement of the
+ * interrupt just serviced, if any, and the receive of what comes next, batched. That entry
+ * is also the doorbell: the device sees the TX descriptors posted before it
+ * (include/packos/nic.h), so a packet forwarded to the wire costs no system call of its
+ * own. One endpoint carries all of it, told apart by
  * source: the kernel's messages come from the KAN prefix with interface ID 0.
  *
  * Frames cycle: every RX descriptor holds one of the driver's frames; a received frame
@@ -30,7 +36,8 @@
 #define LOAD_ACQUIRE(p)	    __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
-enum { STASH_MAX = 64, RECV_BATCH = 32 };
+/* A receive burst leaves room in its batch for the acknowledgement before it. */
+enum { STASH_MAX = 64, RECV_BATCH = PK_BURST_MAX - 1 };
 
 struct driver_counters {
 	uint64_t interrupts;
@@ -53,7 +60,7 @@ struct driver {
 	struct pk_frame tx_frames[PK_NIC_RING_SIZE];
 	uint32_t rx_next;  /* the next RX descriptor to take back from the device */
 	uint32_t tx_clean; /* the next TX descriptor to take back */
-	bool tx_posted;	   /* since the last doorbell */
+	bool ack_due;	   /* an interrupt serviced and not acknowledged yet */
 	struct pk_frame stash[STASH_MAX];
 	unsigned stash_count;
 	struct driver_counters counters;
@@ -140,15 +147,6 @@ static void post_tx(struct driver *d, struct pk_frame *frame, const struct route
 				     .ethertype = dec->ethertype};
 	memcpy(desc->peer, dec->mac, sizeof desc->peer);
 	STORE_RELEASE(&regs->tx_tail, tail + 1);
-	d->tx_posted = true;
-}
-
-static void ring_doorbell(struct driver *d)
-{
-	if (!d->tx_posted)
-		return;
-	d->tx_posted = false;
-	pk_nic_ring_doorbell(&d->nic);
 }
 
 /* ---- The top half's decisions ------------------------------------------------------------ */
@@ -246,13 +244,10 @@ static void on_interrupt(struct driver *d)
 			LOAD_ACQUIRE(&d->nic.regs->link) ? "up" : "down");
 	reclaim_tx(d);
 	service_rx(d, pk_now_ns());
-	/* Acknowledged only now: anything the device did meanwhile was held back by the
-	 * kernel and comes as the next interrupt packet, so nothing is missed. */
-	struct pk_kcall call = {.nr = PK_KC_irq_ack, .arg = {d->irq}};
-	struct pk_kresult result;
-	int err = pk_call(&call, &result);
-	if (err < 0)
-		die("irq_ack", err);
+	/* Acknowledged only after, with the next receive: anything the device did meanwhile
+	 * was held back by the kernel and comes as the next interrupt packet, so nothing is
+	 * missed. */
+	d->ack_due = true;
 }
 
 /* ---- Packets from the KAN ---------------------------------------------------------------- */
@@ -470,6 +465,21 @@ static uint32_t wait_ms(const struct driver *d)
 	return ms > 60000 ? 60000 : (uint32_t)ms;
 }
 
+/* The next packets, in the same entry into the kernel as the acknowledgement due. */
+static int receive(struct driver *d, struct pk_frame *frames, uint32_t *lengths)
+{
+	if (!d->ack_due)
+		return pk_recv_burst(d->endpoint, frames, lengths, RECV_BATCH, wait_ms(d));
+	d->ack_due = false;
+	const struct pk_kcall ack = {.nr = PK_KC_irq_ack, .arg = {d->irq}};
+	int acked;
+	int got = pk_call_recv_burst(&ack, &acked, d->endpoint, frames, lengths, RECV_BATCH,
+				     wait_ms(d));
+	if (acked < 0)
+		die("irq_ack", acked);
+	return got;
+}
+
 int main(int argc, char **argv)
 {
 	struct driver *d = &driver;
@@ -478,8 +488,7 @@ int main(int argc, char **argv)
 	uint32_t lengths[RECV_BATCH];
 	for (;;) {
 		run_timers(d);
-		ring_doorbell(d);
-		int got = pk_recv_burst(d->endpoint, frames, lengths, RECV_BATCH, wait_ms(d));
+		int got = receive(d, frames, lengths);
 		if (got == -PK_ETIMEDOUT || got == -PK_EWOULDBLOCK)
 			continue;
 		if (got < 0)

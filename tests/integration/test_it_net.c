@@ -395,7 +395,7 @@ static void test_trace_of_one_ping(void **state)
 	const char *reply = STEP_AFTER(t, s, " nic ", "recv -> frame", KAN_ECHO " -> " LINK_HOST);
 	if (ack > reply)
 		fail_msg("the driver took the answer before acknowledging its interrupt:\n%s", t);
-	s = STEP_AFTER(t, reply, "device", "doorbell rung by nic");
+	s = STEP_AFTER(t, reply, "device", "nic entered the kernel with 1 TX descriptor posted");
 	s = STEP_AFTER(t, s, "device", "tx frame", "to the wire", KAN_ECHO " -> " LINK_HOST);
 	STEP_AFTER(t, s, "kernel", "interrupt line 0 raised (tx");
 	/* The stages, as headings, follow the seed's figure both ways. */

@@ -80,6 +80,13 @@ int pk_send_burst(struct pk_frame *frames, const uint32_t *lengths, unsigned cou
  * takes those already queued behind it. */
 int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
 		  uint32_t timeout_ms);
+/* pk_recv_burst (max at most PK_BURST_MAX - 1) with the raw call `first` run just before
+ * it, in the same entry into the kernel: a driver acknowledges an interrupt and waits for
+ * the next packet at once. The receive runs whatever `first` answered, which goes to
+ * *ret_first_status (-PK_EINVAL if the burst was refused before anything ran). */
+int pk_call_recv_burst(const struct pk_kcall *first, int *ret_first_status, pk_endpoint_t endpoint,
+		       struct pk_frame *frames, uint32_t *lengths, unsigned max,
+		       uint32_t timeout_ms);
 
 /* Binds a new address: interface ID `iid` in the KAN prefix (0: the kernel picks one). */
 int pk_endpoint_create(uint64_t iid, pk_endpoint_t *ret_endpoint,
