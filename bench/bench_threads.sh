@@ -8,63 +8,25 @@
 #   bench/bench_threads.sh [--quick] [BUILD_DIR]
 set -eu
 cd "$(dirname "$0")/.."
-quick=0
-if [ "${1:-}" = --quick ]; then
-	quick=1
-	shift
-fi
-build=${1:-build}
-work=$(mktemp -d)
-daemon=
-cleanup() {
-	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/bench_daemon.sh
 
 rounds=5000 reps=3
 [ $quick = 1 ] && rounds=200 reps=1
-printf 'echo kan-echo address=::7\n' >"$work/manifest"
-socket=$work/packosd.sock
-ctl() { "$build/sim/packosctl" --socket "$socket" "$@"; }
-
-start_daemon() { # ISOLATION
-	"$build/sim/packosd" --manifest "$work/manifest" --control "$socket" --isolation "$1" \
-		--path "$build/bench/programs" --path "$build/servers" 2>>"$work/packosd.log" &
-	daemon=$!
-	for _ in $(seq 100); do
-		ctl status >/dev/null 2>&1 && return
-		sleep 0.05
-	done
-	echo "bench_threads: packosd did not start" >&2
-	exit 1
-}
-
-stop_daemon() {
-	ctl stop >/dev/null
-	if ! wait "$daemon"; then
-		daemon=
-		echo "bench_threads: packosd failed; its log:" >&2
-		cat "$work/packosd.log" >&2
-		exit 1
-	fi
-	daemon=
-}
 
 processes_us() { # the median round trip of bench-rtt, in us
-	ctl run bench-rtt -- -n "$rounds" -w 200 fd6b:616e::7 | tail -n +2 | sort -n |
+	bench_ctl run bench-rtt -- -n "$rounds" -w 200 fd6b:616e::7 | tail -n +2 | sort -n |
 		awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1000 }'
 }
 
 threads_us() { # PLACEMENT: the median round trip of bench-threads, in us
-	ctl run bench-threads -- "$rounds" "$1" | awk '{ print $3 }'
+	bench_ctl run bench-threads -- "$rounds" "$1" | awk '{ print $3 }'
 }
 
 echo "bench_threads: $(nproc) CPUs, $(uname -r); $reps repetitions of $rounds round trips"
 printf '%-8s %-4s %12s %14s %14s %10s %10s\n' isolation rep "processes us" "threads pinned" \
 	"threads spread" "pinned/p" "spread/p"
 for isolation in remap shared; do
-	start_daemon "$isolation"
+	bench_daemon_start --isolation "$isolation"
 	for rep in $(seq "$reps"); do
 		p=$(processes_us)
 		pinned=$(threads_us pinned)
@@ -72,5 +34,5 @@ for isolation in remap shared; do
 		awk -v i="$isolation" -v r="$rep" -v p="$p" -v a="$pinned" -v b="$spread" 'BEGIN {
 			printf "%-8s %-4s %12s %14s %14s %10.2f %10.2f\n", i, r, p, a, b, a / p, b / p }'
 	done
-	stop_daemon
+	bench_daemon_stop
 done

@@ -9,45 +9,18 @@
 #   bench/bench_tick.sh [--quick] [BUILD_DIR]
 set -eu
 cd "$(dirname "$0")/.."
-quick=0
-if [ "${1:-}" = --quick ]; then
-	quick=1
-	shift
-fi
-build=${1:-build}
-work=$(mktemp -d)
-daemon=
-cleanup() {
-	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/bench_daemon.sh
 
 if [ $quick = 1 ]; then
 	periods="1000 10000" reps=1 seconds=0.2
 else
 	periods="1000 10000" reps=3 seconds=3
 fi
-printf 'echo kan-echo address=::7\n' >"$work/manifest"
 
 packos_run() { # PERIOD_US COUNT
-	local socket=$work/packosd.sock
-	"$build/sim/packosd" --manifest "$work/manifest" --control "$socket" --tick-us "$1" \
-		--path "$build/bench/programs" --path "$build/servers" 2>>"$work/packosd.log" &
-	daemon=$!
-	for _ in $(seq 100); do
-		"$build/sim/packosctl" --socket "$socket" status >/dev/null 2>&1 && break
-		sleep 0.05
-	done
-	"$build/sim/packosctl" --socket "$socket" run bench-tick -- "$2"
-	"$build/sim/packosctl" --socket "$socket" stop >/dev/null
-	if ! wait "$daemon"; then
-		daemon=
-		echo "bench_tick: packosd failed; its log:" >&2
-		cat "$work/packosd.log" >&2
-		exit 1
-	fi
-	daemon=
+	bench_daemon_start --tick-us "$1"
+	bench_ctl run bench-tick -- "$2"
+	bench_daemon_stop
 }
 
 echo "bench_tick: $(nproc) CPUs, $(uname -r); $reps repetitions of ${seconds}s per period"

@@ -160,6 +160,16 @@ void pk_ipv6_header_init(void *packet, const uint8_t source[PK_IPV6_ADDR_SIZE],
 	}
 }
 
+void pk_ipv6_swap_addresses(void *packet)
+{
+	struct pk_ipv6_header *h = packet;
+	for (unsigned i = 0; i < PK_IPV6_ADDR_SIZE; i++) {
+		uint8_t byte = h->source[i];
+		h->source[i] = h->destination[i];
+		h->destination[i] = byte;
+	}
+}
+
 uint16_t pk_ipv6_payload_length(const void *packet)
 {
 	const struct pk_ipv6_header *h = packet;

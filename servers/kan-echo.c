@@ -10,7 +10,6 @@
  * the node that made it tells that node nothing (and two reporters would never stop). */
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <pk/net/icmpv6.h>
 #include <pk/net/ipv6.h>
@@ -21,16 +20,6 @@ static bool is_icmp_error(const struct pk_netif_packet *packet)
 	/* Types below 128 are errors (RFC 4443 §2.1); the stack checked the length. */
 	return packet->protocol == PK_IPPROTO_ICMPV6 &&
 	       packet->data[packet->upper_offset] < PK_ICMPV6_ECHO_REQUEST;
-}
-
-static void swap_addresses(uint8_t *packet)
-{
-	struct pk_ipv6_header *h = (struct pk_ipv6_header *)packet;
-	uint8_t source[PK_IPV6_ADDR_SIZE];
-	memcpy(source, h->source, sizeof source);
-	memcpy(h->source, h->destination, sizeof source);
-	memcpy(h->destination, source, sizeof source);
-	h->hop_limit = PK_NET_HOP_LIMIT;
 }
 
 int main(void)
@@ -44,7 +33,8 @@ int main(void)
 			err = pk_netif_recv(&packet, PK_WAIT_FOREVER);
 			continue;
 		}
-		swap_addresses(packet.data);
+		pk_ipv6_swap_addresses(packet.data);
+		((struct pk_ipv6_header *)packet.data)->hop_limit = PK_NET_HOP_LIMIT;
 		err = pk_netif_send_recv(&packet, PK_WAIT_FOREVER);
 		/* The asker went away or its queue is full: the answer is dropped, go on. An
 		 * error of the receive itself comes back at once from the next. */

@@ -24,15 +24,6 @@ struct echo {
 	int err;
 };
 
-static void swap_addresses(uint8_t *packet)
-{
-	struct pk_ipv6_header *h = (struct pk_ipv6_header *)packet;
-	uint8_t source[PK_IPV6_ADDR_SIZE];
-	memcpy(source, h->source, sizeof source);
-	memcpy(h->source, h->destination, sizeof source);
-	memcpy(h->destination, source, sizeof source);
-}
-
 static void answer(void *arg)
 {
 	struct echo *e = arg;
@@ -40,11 +31,11 @@ static void answer(void *arg)
 	uint32_t length;
 	e->err = pk_recv(e->endpoint, &frame, &length, WAIT_MS);
 	for (unsigned long i = 1; e->err == 0 && i < e->rounds; i++) {
-		swap_addresses(frame.data);
+		pk_ipv6_swap_addresses(frame.data);
 		e->err = pk_send_recv(&frame, length, e->endpoint, &frame, &length, WAIT_MS);
 	}
 	if (e->err == 0) {
-		swap_addresses(frame.data);
+		pk_ipv6_swap_addresses(frame.data);
 		e->err = pk_send(&frame, length);
 	}
 }
@@ -96,7 +87,7 @@ int main(int argc, char **argv)
 			return fail("send_recv", err);
 		if (in_length != length || bench_get64(frame.data + PK_IPV6_HEADER_SIZE) != i)
 			return fail("a wrong answer", -PK_EINVAL);
-		swap_addresses(frame.data);
+		pk_ipv6_swap_addresses(frame.data);
 		if (i >= WARMUP)
 			samples[i - WARMUP] = end - start;
 	}

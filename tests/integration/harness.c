@@ -333,6 +333,18 @@ void harness_exec(const char *const argv[], int timeout_ms, struct harness_resul
 	check_finished(argv[0], exec_bounded(argv, timeout_ms, r), timeout_ms, r);
 }
 
+void harness_kill_run(struct harness *h, struct harness_job *job, const char *name)
+{
+	pid_t pid = harness_pid_of(h, name);
+	if (pid <= 0)
+		fail_msg("no PackOS process %s to kill", name);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	struct harness_result r;
+	harness_job_wait(job, 5000, &r);
+	harness_expect_status(&r, 128 + SIGKILL);
+	harness_result_free(&r);
+}
+
 void harness_job_wait_output(struct harness_job *job, const char *text, int timeout_ms)
 {
 	int64_t deadline = harness_now_ms() + timeout_ms;

@@ -99,6 +99,9 @@ void harness_ctl_start(struct harness *h, struct harness_job *job, const char *a
 void harness_job_wait(struct harness_job *job, int timeout_ms, struct harness_result *r);
 /* Waits until the job's stdout (for `run`, its program's) holds `text`. */
 void harness_job_wait_output(struct harness_job *job, const char *text, int timeout_ms);
+/* kill -9 from outside of the PackOS process `name` that the `run` job waits for, and the
+ * check that the run then ends as its program did, by SIGKILL. */
+void harness_kill_run(struct harness *h, struct harness_job *job, const char *name);
 
 /* The frame pool as `packosctl --json frames` reports it. */
 struct harness_frames {

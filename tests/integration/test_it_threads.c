@@ -73,14 +73,9 @@ static void test_a_process_killed_with_parked_threads_gives_everything_back(void
 	struct harness_frames frames;
 	harness_frames(h, &frames);
 	assert_true(frames.owned >= 8);
-	pid_t pid = harness_pid_of(h, "it-threads-1");
-	assert_true(pid > 0);
-	assert_int_equal(kill(pid, SIGKILL), 0);
-	struct harness_result r;
-	harness_job_wait(&job, 5000, &r);
-	harness_expect_status(&r, 128 + SIGKILL);
-	harness_result_free(&r);
+	harness_kill_run(h, &job, "it-threads-1");
 	harness_wait_all_frames_free(h, 2000);
+	struct harness_result r;
 	/* The daemon goes on serving. */
 	harness_ctl(h, &r, "run", "it-threads", "--", "inside", "10", NULL);
 	harness_expect_status(&r, 0);

@@ -140,6 +140,9 @@ void pk_ipv6_header_init(void *packet, const uint8_t source[PK_IPV6_ADDR_SIZE],
 			 const uint8_t destination[PK_IPV6_ADDR_SIZE], uint8_t next_header,
 			 uint16_t payload_length, uint8_t hop_limit);
 uint16_t pk_ipv6_payload_length(const void *packet);
+/* Turns a packet around: its source becomes its destination and the reverse, as an echo
+ * answers in the frame it was asked in. */
+void pk_ipv6_swap_addresses(void *packet);
 
 /* The Internet checksum of an upper-layer message (ICMPv6, UDP, TCP) of `length` bytes
  * after the header of `packet`, over the RFC 8200 pseudo-header, with the message's

@@ -16,15 +16,6 @@
 
 enum mode { REQUEST, DATA, SEQUENCE, ERROR };
 
-static void swap_addresses(uint8_t *p)
-{
-	struct pk_ipv6_header *h = (struct pk_ipv6_header *)p;
-	uint8_t source[PK_IPV6_ADDR_SIZE];
-	memcpy(source, h->source, sizeof source);
-	memcpy(h->source, h->destination, sizeof source);
-	memcpy(h->destination, source, sizeof source);
-}
-
 static void set_checksum(uint8_t *p, uint32_t length)
 {
 	uint8_t *icmp = p + PK_IPV6_HEADER_SIZE;
@@ -49,7 +40,7 @@ static uint32_t answer(enum mode mode, uint8_t *p, uint32_t length)
 			       ? error_length
 			       : 0;
 	}
-	swap_addresses(p);
+	pk_ipv6_swap_addresses(p);
 	if (mode == REQUEST)
 		return length;
 	icmp[0] = PK_ICMPV6_ECHO_REPLY;
