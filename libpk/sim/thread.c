@@ -12,7 +12,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
-#include <stdbool.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,10 +38,9 @@ static void *run(void *argument)
 
 static void keep_threads_on_one_core(void)
 {
-	static bool decided;
-	if (decided)
+	static atomic_flag decided = ATOMIC_FLAG_INIT;
+	if (atomic_flag_test_and_set(&decided))
 		return;
-	decided = true;
 	const char *policy = getenv("PACKOS_THREADS");
 	if (!sim_frames_remapped() || (policy != NULL && strcmp(policy, "spread") == 0))
 		return;
