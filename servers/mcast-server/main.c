@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <packos/mcast.h>
+#include <pk/netif.h>
 #include <pk/pk.h>
 
 #include "table.h"
@@ -265,7 +266,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	static struct server s;
-	int err = pk_init();
+	/* Through the process's interface, so the server answers ping like every process. */
+	int err = pk_netif_init();
 	if (err == 0 && pk_endpoint_count() == 0)
 		err = -PK_EINVAL;
 	if (err == 0)
@@ -280,16 +282,24 @@ int main(int argc, char **argv)
 	pk_addr_format(s.address, text);
 	fprintf(stderr, "mcast-server: serving at %s, %u groups of %u members\n", text, max_groups,
 		max_members);
-	struct pk_frame frames[PK_BURST_MAX];
-	uint32_t lengths[PK_BURST_MAX];
+	struct pk_netif_packet packet = {0};
 	for (;;) {
-		int n = pk_recv_burst(s.endpoint, frames, lengths, PK_BURST_MAX, PK_WAIT_FOREVER);
-		if (n < 0) {
-			fprintf(stderr, "mcast-server: %s\n", pk_strerror(n));
+		err = pk_netif_recv(&packet, PK_WAIT_FOREVER);
+		if (err < 0) {
+			fprintf(stderr, "mcast-server: %s\n", pk_strerror(err));
 			mcast_table_free(&s.table);
 			return 1;
 		}
-		for (int i = 0; i < n; i++)
-			handle(&s, &frames[i], lengths[i]);
+		if (packet.frame.handle == 0) {
+			/* Reassembled from fragments, in the stack's buffer: no request is that
+			 * large, and data to forward must come whole in one frame. */
+			s.counters[PK_MCAST_COUNTER_malformed]++;
+			continue;
+		}
+		/* The frame is the server's now: handle sends or frees it. */
+		struct pk_frame frame = packet.frame;
+		uint32_t length = packet.length;
+		packet = (struct pk_netif_packet){0};
+		handle(&s, &frame, length);
 	}
 }
