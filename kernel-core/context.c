@@ -37,7 +37,9 @@ uint32_t context_binding(struct kernel *k, uint32_t context, unsigned slot)
 	if (e == KNIL)
 		return KNIL;
 	const struct endpoint *ep = &k->endpoints.endpoints[e];
-	if (ep->alive && ep->gen == c->endpoint_gen[slot])
+	/* The process too: generations wrap, and a slot reused by another process must never
+	 * revive a binding. */
+	if (ep->alive && ep->gen == c->endpoint_gen[slot] && ep->proc == c->proc)
 		return e;
 	c->endpoint[slot] = KNIL;
 	return KNIL;
@@ -108,6 +110,10 @@ int context_bind(struct kernel *k, uint32_t context, uint32_t endpoint, uint32_t
 			continue;
 		c->endpoint[slot] = endpoint;
 		c->endpoint_gen[slot] = k->endpoints.endpoints[endpoint].gen;
+		/* A thread may be waiting on this context already (recv_any found nothing and
+		 * marked only the endpoints bound then): the new one must wake it too. An extra
+		 * wake costs a look; a missing one, a wait until the deadline. */
+		kan_mark_waiting(k, endpoint);
 		*ret_slot = slot;
 		return 0;
 	}

@@ -191,8 +191,7 @@ int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, struct kan_deli
 	}
 	uint32_t frame = e->queue.head;
 	if (frame == KNIL) {
-		e->receiver_waiting = 1;
-		group_wait(k, endpoint);
+		kan_mark_waiting(k, endpoint);
 		return -PK_EWOULDBLOCK;
 	}
 	if (proc_at_quota(p))
@@ -213,6 +212,12 @@ int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, struct kan_deli
 	ret->lost = 0;
 	ret->shared = 0;
 	return 0;
+}
+
+void kan_mark_waiting(struct kernel *k, uint32_t endpoint)
+{
+	k->endpoints.endpoints[endpoint].receiver_waiting = 1;
+	group_wait(k, endpoint);
 }
 
 int kan_route_set_default(struct kernel *k, uint32_t proc, uint32_t endpoint)

@@ -165,8 +165,8 @@ static int queue_enter(struct pk_queue *queue, bool (*ready)(const struct pk_que
 }
 
 /* After a push or pop: one waiter of the other kind may now go on. Signalled before the
- * unlock, so that releasing the lock is the last a thread does with a queue that the
- * taker of its last item may tear down. */
+ * unlock, so that after it only the unlock's wake of a sleeper on the lock touches the
+ * queue (docs/sync.md: a queue outlives the threads that use it). */
 static void queue_leave(struct pk_queue *queue, struct pk_cond *now_ready)
 {
 	pk_cond_signal(now_ready);

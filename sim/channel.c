@@ -117,6 +117,22 @@ static void park(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
 	}
 }
 
+static void answer_parked(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
+			  const struct pk_kresult *result);
+
+/* A context was destroyed while other threads waited on it with recv_any: nothing more can
+ * come through it, and running their receives again would fault the process on a stale
+ * handle at some later packet. Each is answered ECLOSED now. */
+static void close_waits_on_context(struct daemon *d, struct sim_proc *p, pk_handle_t context)
+{
+	for (unsigned i = 0; i < PK_CHANNEL_RINGS; i++) {
+		struct sim_ring *r = &p->ring[i];
+		if (r->parked && r->parked_call.nr == PK_KC_recv_any &&
+		    r->parked_call.arg[0] == context)
+			answer_parked(d, p, r, &(struct pk_kresult){.status = -PK_ECLOSED});
+	}
+}
+
 static bool waits_for_packets(uint32_t nr)
 {
 	return nr == PK_KC_recv || nr == PK_KC_recv_any;
@@ -144,6 +160,8 @@ static bool run_call(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
 			capture_sent(d, call);
 		if (result.status == 0 && call->nr == PK_KC_tick_subscribe)
 			clock_subscribed(d);
+		if (result.status == 0 && call->nr == PK_KC_context_destroy)
+			close_waits_on_context(d, p, call->arg[0]);
 		if (waits) {
 			park(d, p, r, call, wait_ms);
 			return false;
@@ -265,15 +283,15 @@ void channel_packet_arrived(struct daemon *d, struct sim_proc *p, pk_endpoint_t 
 	if (p->state != PROC_RUNNING)
 		return;
 	/* Every ring that may want the packet is tried (only the kernel knows which contexts
-	 * an endpoint is bound to, and a wake is said once), the first of them in turn: the
-	 * resume list runs last in, first out, so the ring queued last goes first. */
-	bool waited = false;
-	unsigned first = p->wake_turn++ % PK_CHANNEL_RINGS;
+	 * an endpoint is bound to, and a wake is said once), starting after the ring served
+	 * last, so a pool of threads takes turns: the resume list runs last in, first out, so
+	 * the ring queued last goes first. A packet nobody waits for stays queued for the
+	 * next receive. */
+	unsigned first = p->wake_turn % PK_CHANNEL_RINGS;
 	for (unsigned i = PK_CHANNEL_RINGS; i-- > 0;) {
 		struct sim_ring *r = &p->ring[(first + i) % PK_CHANNEL_RINGS];
 		if (!parked_for(r, endpoint))
 			continue;
-		waited = true;
 		/* Not now: this runs inside another process's kernel call. */
 		if (!r->resume_pending) {
 			r->resume_pending = true;
@@ -281,12 +299,6 @@ void channel_packet_arrived(struct daemon *d, struct sim_proc *p, pk_endpoint_t 
 			d->resume_head = ring_id(d, p, r);
 		}
 	}
-	if (waited)
-		return;
-	struct pk_channel_page *main_ring = p->channel;
-	atomic_fetch_add(&main_ring->wakes, 1);
-	if (atomic_load(&main_ring->sleeping))
-		futex_wake(&main_ring->wakes);
 }
 
 static void unpark(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
@@ -315,6 +327,7 @@ static void resume(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 	tracing_call_answered(d, p, &r->parked_call, &result);
 	if (p->state != PROC_RUNNING)
 		return;
+	p->wake_turn = ring_index(p, r) + 1;
 	unpark(d, p, r);
 	answer(d, r, &result);
 	run_slots(d, p, r);
@@ -333,15 +346,23 @@ void channel_run_resumes(struct daemon *d)
 	}
 }
 
+/* Ends a parked receive with `result` without running it again. */
+static void answer_parked(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
+			  const struct pk_kresult *result)
+{
+	unpark(d, p, r);
+	tracing_call_answered(d, p, &r->parked_call, result);
+	answer(d, r, result);
+	run_slots(d, p, r);
+}
+
 void channel_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring, uint32_t park_seq)
 {
 	struct sim_ring *r = &p->ring[ring];
 	if (p->state != PROC_RUNNING || !r->parked || r->park_seq != park_seq)
 		return;
-	r->parked = false;
+	/* The timeout has fired: nothing to cancel. */
+	r->park_deadline = (struct __kernel_timespec){0};
 	d->counters.wait_timeouts++;
-	struct pk_kresult timed_out = {.status = -PK_ETIMEDOUT};
-	tracing_call_answered(d, p, &r->parked_call, &timed_out);
-	answer(d, r, &timed_out);
-	run_slots(d, p, r);
+	answer_parked(d, p, r, &(struct pk_kresult){.status = -PK_ETIMEDOUT});
 }

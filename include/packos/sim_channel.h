@@ -102,7 +102,6 @@ struct pk_channel_page {
 	_Atomic uint32_t sleeping;		/* the process sleeps on `completed` */
 	/* Daemon to process. */
 	alignas(64) _Atomic uint32_t completed; /* slots answered, free-running; a futex */
-	_Atomic uint32_t wakes;			/* packets arrived after a failed receive */
 	/* Page 0's only: nonzero while the daemon polls the rings: no doorbell needed. The
 	 * daemon clears it and then looks at every `submitted` once more; a thread publishes
 	 * and then looks here, both sequentially consistent, so no publication goes unseen. */

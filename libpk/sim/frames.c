@@ -14,11 +14,15 @@
  * kernel may hand the program the same share twice (two of its endpoints in one group);
  * each frame counts its opens, and closes when the last is gone.
  *
- * Threads: the bookkeeping is atomic, since two threads may open frames whose bits share a
- * byte, or the same share at once. */
+ * Threads: opening or closing a frame (its count and its protection together) is one step
+ * under a lock for the frame's stripe, so a share two threads open at once is mapped before
+ * either reads it, and a close never lands after a later open. The placed bits are
+ * atomic besides, since frames of different stripes share their bytes. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +35,24 @@ static int pool_fd = -1;
 static uint32_t pool_frames;
 static uint8_t *pool;		/* shared: the pool; remap: the reserved stretch */
 static _Atomic uint8_t *placed; /* remap: a bit per frame, set once mapped at its place */
-static _Atomic uint32_t *opens; /* remap: per frame, how many times the program has it open */
-static unsigned frame_stride;	/* bytes from one frame's place to the next */
+static uint32_t *opens;		/* remap: per frame, how many times the program has it open */
+
+enum { STRIPES = 64 };
+static _Atomic bool stripe_locked[STRIPES];
+
+static void lock_frame(uint32_t number)
+{
+	/* Held across one mmap or mprotect at most: a waiter yields rather than sleeps. */
+	while (atomic_exchange_explicit(&stripe_locked[number % STRIPES], true,
+					memory_order_acquire))
+		sched_yield();
+}
+
+static void unlock_frame(uint32_t number)
+{
+	atomic_store_explicit(&stripe_locked[number % STRIPES], false, memory_order_release);
+}
+static unsigned frame_stride; /* bytes from one frame's place to the next */
 
 int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
 {
@@ -94,27 +114,40 @@ uint8_t *backend_frame_map(pk_frame_t frame)
 	if (number >= pool_frames)
 		return NULL;
 	uint8_t *data = pool + (size_t)number * frame_stride;
-	if (placed == NULL || atomic_fetch_add(&opens[number], 1) > 0)
+	if (placed == NULL)
 		return data;
-	int prot = PK_HANDLE_KIND(frame) == PK_HANDLE_SHARE ? PROT_READ : PROT_READ | PROT_WRITE;
-	if (open_frame(number, data, prot) < 0) {
-		atomic_fetch_sub(&opens[number], 1);
-		return NULL;
+	lock_frame(number);
+	bool opened = opens[number] > 0;
+	if (!opened) {
+		int prot = PK_HANDLE_KIND(frame) == PK_HANDLE_SHARE ? PROT_READ
+								    : PROT_READ | PROT_WRITE;
+		opened = open_frame(number, data, prot) == 0;
 	}
-	return data;
+	if (opened)
+		opens[number]++;
+	unlock_frame(number);
+	return opened ? data : NULL;
 }
 
-void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
+/* Closing fails only when the system refuses to change the mapping (ENOMEM at the map-count
+ * limit): the frame then stays reachable, as in shared mode. Said once. */
+static void close_frame(uint8_t *data)
 {
-	uint32_t number = PK_FRAME_NUMBER(frame);
-	if (placed == NULL || data == NULL || number >= pool_frames ||
-	    atomic_load(&opens[number]) == 0 || atomic_fetch_sub(&opens[number], 1) > 1)
-		return;
-	/* Closing fails only when the system refuses to change the mapping (ENOMEM at the
-	 * map-count limit): the frame then stays reachable, as in shared mode. Said once. */
 	static atomic_int said;
 	if (mprotect(data, PK_FRAME_SIZE, PROT_NONE) < 0 && atomic_fetch_add(&said, 1) == 0)
 		fprintf(stderr,
 			"libpk: closing a sent frame: %s; a use after send will not fault\n",
 			strerror(errno));
+}
+
+void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
+{
+	uint32_t number = PK_FRAME_NUMBER(frame);
+	if (placed == NULL || data == NULL || number >= pool_frames)
+		return;
+	lock_frame(number);
+	bool last = opens[number] > 0 && --opens[number] == 0;
+	if (last)
+		close_frame(data);
+	unlock_frame(number);
 }

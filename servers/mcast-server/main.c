@@ -153,8 +153,10 @@ static void missed(struct server *s, struct mcast_group *g, struct mcast_member 
 		log_address("cannot send to", m->address, g->address, err);
 }
 
-/* Sends copies[i] to member who[i] for i < count. A burst stops at its first refusal: that
- * copy is freed, its member's miss counted, and the rest go on in a new burst. */
+/* Sends copies[i] to member who[i] for i < count. A burst stops at its first refusal and
+ * the rest go on in a new burst. pk_send_burst reports a refusal's error only when nothing
+ * before it went out, so a refused copy heads the next burst once more: refused again (its
+ * member's queue is still full, say), it is freed and its member's miss counted. */
 static void send_copies(struct server *s, struct mcast_group *g, struct pk_frame *copies,
 			const unsigned *who, unsigned count, uint32_t length)
 {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -31,6 +32,21 @@ static void run_mode(const char *mode, const char *count, const char *expect)
 	harness_result_free(&r);
 	harness_wait_all_frames_free(h, 2000);
 	harness_stop(h);
+}
+
+static long long parked_receives(struct harness *h)
+{
+	struct harness_result r;
+	harness_ctl_json(h, &r, "counters", NULL);
+	long long parked = 0;
+	assert_true(harness_json_num(r.out, "daemon.parked", &parked));
+	harness_result_free(&r);
+	return parked;
+}
+
+static void sleep_ms(long ms)
+{
+	nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000}, NULL);
 }
 
 static void test_threads_ping_pong_inside_a_process(void **state)
@@ -60,16 +76,36 @@ static void test_one_context_waits_on_three_endpoints(void **state)
 static void test_rings_and_contexts_run_out_cleanly(void **state)
 {
 	(void)state;
-	run_mode("limits", "0", "it-threads: limits ok 15 threads then per-process limit");
+	run_mode("limits", "0",
+		 "it-threads: limits ok 15 threads then per-process limit reached, 16 contexts "
+		 "then per-process limit reached");
+}
+
+static void test_an_endpoint_bound_during_a_wait_wakes_it(void **state)
+{
+	(void)state;
+	run_mode("late-bind", "0", "it-threads: late-bind ok");
+}
+
+static void test_destroying_a_context_ends_the_waits_on_it(void **state)
+{
+	(void)state;
+	run_mode("closed", "0", "it-threads: closed ok");
 }
 
 static void test_a_process_killed_with_parked_threads_gives_everything_back(void **state)
 {
 	(void)state;
 	struct harness *h = harness_start(NULL);
+	long long parked_before = parked_receives(h);
 	struct harness_job job;
 	harness_ctl_start(h, &job, "run", "it-threads", "--", "park", NULL);
 	harness_job_wait_output(&job, "it-threads: parked", RUN_TIMEOUT_MS);
+	/* Killed only once all four threads wait in the daemon. */
+	for (int tries = 0; parked_receives(h) < parked_before + 4; tries++) {
+		assert_true(tries < 500);
+		sleep_ms(10);
+	}
 	struct harness_frames frames;
 	harness_frames(h, &frames);
 	assert_true(frames.owned >= 8);
@@ -92,6 +128,8 @@ int main(void)
 		T(test_a_pool_of_threads_serves_one_endpoint),
 		T(test_one_context_waits_on_three_endpoints),
 		T(test_rings_and_contexts_run_out_cleanly),
+		T(test_an_endpoint_bound_during_a_wait_wakes_it),
+		T(test_destroying_a_context_ends_the_waits_on_it),
 		T(test_a_process_killed_with_parked_threads_gives_everything_back),
 #undef T
 	};

@@ -12,6 +12,10 @@
  *              through the slot of the endpoint it was sent to
  *   limits     starts threads until the transport has no ring left (-PK_ELIMIT), and
  *              creates contexts until the kernel's limit (-PK_ELIMIT)
+ *   late-bind  a thread waits on a context bound to one endpoint; the main thread then
+ *              binds a second and sends there: the waiting thread must get it at once
+ *   closed     a thread waits on a context; the main thread destroys the context: the
+ *              wait must end at once with -PK_ECLOSED
  *   park       four threads wait on endpoints nobody sends to, and the program says
  *              "it-threads: parked" and waits to be killed
  *
@@ -293,6 +297,12 @@ static void pool(unsigned packets)
 		size_t used = strlen(spread);
 		snprintf(spread + used, sizeof spread - used, "%s%u", i ? "," : "", w[i].got);
 	}
+	/* The daemon tries the parked threads in turn: nobody should be left out. */
+	for (unsigned i = 0; i < WORKERS; i++)
+		if (w[i].got < packets / (4 * WORKERS)) {
+			printf("it-threads: pool unfair, spread %s\n", spread);
+			atomic_fetch_add(&failures, 1);
+		}
 	if (atomic_load(&failures) == 0 && atomic_load(&pool_received) == packets)
 		printf("it-threads: pool ok %u packets, each once, spread %s\n", packets, spread);
 	else if (atomic_load(&failures) == 0)
@@ -416,6 +426,79 @@ static void limits(void)
 		fail("limits", err ? err : context_err ? context_err : again_err);
 }
 
+/* ---- late-bind and closed: a wait that something else changes ---------------------- */
+
+struct waiter {
+	pk_context_t context;
+	int result;
+	uint64_t waited_ns;
+};
+
+static void wait_on_context(void *arg)
+{
+	struct waiter *w = arg;
+	struct pk_frame f;
+	uint32_t length;
+	uint64_t start = pk_now_ns();
+	w->result = pk_recv_any(w->context, &f, &length, NULL, WAIT_MS);
+	w->waited_ns = pk_now_ns() - start;
+	if (w->result == 0)
+		pk_frame_free(&f);
+}
+
+/* Starts a thread waiting on a context bound to a new endpoint, and gives it time to park. */
+static void start_waiter(struct waiter *w, struct pk_thread *t)
+{
+	struct endpoint_of_mine first;
+	new_endpoint(&first);
+	int err = pk_context_create(&w->context);
+	if (err == 0)
+		err = pk_context_bind(w->context, first.handle, NULL);
+	if (err == 0)
+		err = pk_thread_start(t, wait_on_context, w);
+	if (err < 0) {
+		fail("waiter", err);
+		exit(1);
+	}
+	pk_sleep_ns(200 * 1000000ull);
+}
+
+static void late_bind(void)
+{
+	struct waiter w = {0};
+	struct pk_thread t;
+	start_waiter(&w, &t);
+	struct endpoint_of_mine second;
+	new_endpoint(&second);
+	int err = pk_context_bind(w.context, second.handle, NULL);
+	if (err == 0)
+		err = send_number(pk_address(0), second.address, 1);
+	if (err < 0)
+		fail("bind and send", err);
+	pk_thread_join(&t);
+	pk_context_destroy(w.context);
+	/* Far below the wait's deadline: the late binding woke it. */
+	if (w.result == 0 && w.waited_ns < (uint64_t)WAIT_MS * 1000000 / 2)
+		printf("it-threads: late-bind ok\n");
+	else
+		fail("late-bind: the wait did not see the new endpoint", w.result);
+}
+
+static void closed(void)
+{
+	struct waiter w = {0};
+	struct pk_thread t;
+	start_waiter(&w, &t);
+	int err = pk_context_destroy(w.context);
+	if (err < 0)
+		fail("context_destroy", err);
+	pk_thread_join(&t);
+	if (w.result == -PK_ECLOSED && w.waited_ns < (uint64_t)WAIT_MS * 1000000 / 2)
+		printf("it-threads: closed ok\n");
+	else
+		fail("closed: the wait did not end with the context", w.result);
+}
+
 static void wait_forever(void *arg)
 {
 	struct endpoint_of_mine *e = arg;
@@ -449,7 +532,8 @@ static void park(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: it-threads inside|across|pool|any|limits|park [N]\n");
+		fprintf(stderr, "usage: it-threads "
+				"inside|across|pool|any|limits|late-bind|closed|park [N]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -465,6 +549,10 @@ int main(int argc, char **argv)
 		any(n);
 	else if (strcmp(argv[1], "limits") == 0)
 		limits();
+	else if (strcmp(argv[1], "late-bind") == 0)
+		late_bind();
+	else if (strcmp(argv[1], "closed") == 0)
+		closed();
 	else if (strcmp(argv[1], "park") == 0)
 		park();
 	else
