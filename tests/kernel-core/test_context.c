@@ -173,6 +173,28 @@ static void test_context_recv_any_marks_every_endpoint(void **state)
 	fake_port_assert_audit(fp);
 }
 
+static void test_context_endpoint_bound_during_a_wait_wakes_it(void **state)
+{
+	struct fake_port *fp = *state;
+	pk_proc_t p = fake_port_proc(fp, 0), peer = fake_port_proc(fp, 0);
+	fake_port_endpoint(fp, peer, IID_PEER);
+	pk_handle_t c = create(fp, p);
+	bind(fp, p, c, fake_port_endpoint(fp, p, IID_A));
+	assert_int_equal(recv_any(fp, p, c, NULL), -PK_EWOULDBLOCK);
+	/* Another thread binds a second endpoint while the first waits: its first packet
+	 * must wake the process, though no recv_any has looked at it yet. */
+	pk_endpoint_t b = fake_port_endpoint(fp, p, IID_B);
+	bind(fp, p, c, b);
+	unsigned before = fp->wakes;
+	assert_int_equal(fake_port_send(fp, peer, IID_PEER, IID_B, 1, NULL), 0);
+	assert_int_equal(fp->wakes, before + 1);
+	assert_int_equal(fp->last_wake_endpoint, b);
+	struct pk_kresult r;
+	assert_int_equal(recv_any(fp, p, c, &r), 0);
+	assert_int_equal(PK_RECV_BINDING(r.ret[1]), 1);
+	fake_port_assert_audit(fp);
+}
+
 static void test_context_several_contexts_share_an_endpoint(void **state)
 {
 	struct fake_port *fp = *state;
@@ -249,6 +271,7 @@ int main(void)
 		T(test_context_binds_at_most_eight),
 		T(test_context_recv_any_takes_turns_and_names_the_slot),
 		T(test_context_recv_any_marks_every_endpoint),
+		T(test_context_endpoint_bound_during_a_wait_wakes_it),
 		T(test_context_several_contexts_share_an_endpoint),
 		T(test_context_binding_goes_stale_with_its_endpoint),
 		T(test_context_of_another_process_faults),
