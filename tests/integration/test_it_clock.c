@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -65,11 +64,6 @@ static void clock_counters(struct harness *h, long long *ret_ticks, long long *r
 	if (ret_missed)
 		assert_true(harness_json_num(r.out, "clock.ticks_missed", ret_missed));
 	harness_result_free(&r);
-}
-
-static void sleep_ms(long ms)
-{
-	nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000}, NULL);
 }
 
 static void test_every_subscriber_gets_the_same_frame_per_tick(void **state)
@@ -172,7 +166,7 @@ static void test_the_timer_runs_only_while_somebody_is_subscribed(void **state)
 	struct harness *h = harness_start(&opt);
 	long long before, after, subscribers;
 	clock_counters(h, &before, &subscribers, NULL);
-	sleep_ms(50);
+	harness_sleep_ms(50);
 	clock_counters(h, &after, &subscribers, NULL);
 	assert_int_equal(before, 0);
 	assert_int_equal(after, 0);
@@ -181,11 +175,11 @@ static void test_the_timer_runs_only_while_somebody_is_subscribed(void **state)
 	harness_expect_status(&r, 0);
 	harness_result_free(&r);
 	/* The first expiry with nobody subscribed stops the timer. */
-	sleep_ms(20);
+	harness_sleep_ms(20);
 	clock_counters(h, &before, &subscribers, NULL);
 	assert_int_equal(subscribers, 0);
 	assert_true(before >= 20);
-	sleep_ms(50);
+	harness_sleep_ms(50);
 	clock_counters(h, &after, &subscribers, NULL);
 	assert_int_equal(after, before);
 	harness_stop(h);

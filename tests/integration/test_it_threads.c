@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -42,11 +41,6 @@ static long long parked_receives(struct harness *h)
 	assert_true(harness_json_num(r.out, "daemon.parked", &parked));
 	harness_result_free(&r);
 	return parked;
-}
-
-static void sleep_ms(long ms)
-{
-	nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000}, NULL);
 }
 
 static void test_threads_ping_pong_inside_a_process(void **state)
@@ -104,7 +98,7 @@ static void test_a_process_killed_with_parked_threads_gives_everything_back(void
 	/* Killed only once all four threads wait in the daemon. */
 	for (int tries = 0; parked_receives(h) < parked_before + 4; tries++) {
 		assert_true(tries < 500);
-		sleep_ms(10);
+		harness_sleep_ms(10);
 	}
 	struct harness_frames frames;
 	harness_frames(h, &frames);
