@@ -170,6 +170,11 @@ int kernel_clock_tick(struct kernel *k, uint64_t now_ns)
 	return tick_fire(k, now_ns);
 }
 
+uint32_t kernel_clock_subscribers(const struct kernel *k)
+{
+	return k->groups.subscribers;
+}
+
 int kernel_proc_destroy(struct kernel *k, pk_proc_t proc)
 {
 	uint32_t index;

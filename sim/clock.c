@@ -95,9 +95,7 @@ void clock_on_expiry(struct daemon *d, int res)
 	uint64_t now = loop_now_ns();
 	for (uint64_t i = 0; i < fire; i++)
 		kernel_clock_tick(d->kernel, now);
-	struct kernel_stats st;
-	kernel_stats(d->kernel, &st);
-	if (st.tick_subscribers == 0) {
+	if (kernel_clock_subscribers(d->kernel) == 0) {
 		stop(d);
 		return;
 	}

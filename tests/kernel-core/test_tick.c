@@ -189,11 +189,15 @@ static void test_tick_wakes_a_waiting_subscriber_once(void **state)
 static void test_tick_double_subscribe_and_unsubscribe_without_are_errors(void **state)
 {
 	struct fake_port *fp = *state;
+	assert_int_equal(kernel_clock_subscribers(fp->k), 0);
 	struct subscriber s = subscribe(fp, IID);
+	assert_int_equal(kernel_clock_subscribers(fp->k), 1);
 	assert_int_equal(fake_port_call(fp, s.proc, PK_KC_tick_subscribe, s.endpoint, 0, 0, NULL),
 			 -PK_EALREADY);
+	assert_int_equal(kernel_clock_subscribers(fp->k), 1);
 	assert_int_equal(fake_port_call(fp, s.proc, PK_KC_tick_unsubscribe, s.endpoint, 0, 0, NULL),
 			 0);
+	assert_int_equal(kernel_clock_subscribers(fp->k), 0);
 	assert_int_equal(fake_port_call(fp, s.proc, PK_KC_tick_unsubscribe, s.endpoint, 0, 0, NULL),
 			 -PK_ENOTMEMBER);
 	pk_endpoint_t never = fake_port_endpoint(fp, s.proc, IID + 1);

@@ -136,6 +136,9 @@ int kernel_irq_raise(struct kernel *k, uint32_t line);
  * (ticks_dropped), and subscribers see it as missed. */
 int kernel_clock_tick(struct kernel *k, uint64_t now_ns);
 
+/* Endpoints subscribed to the clock now: a port stops its timer when there are none. O(1). */
+uint32_t kernel_clock_subscribers(const struct kernel *k);
+
 int kernel_proc_info(const struct kernel *k, pk_proc_t proc, struct kernel_proc_info *ret_info);
 
 /* The pool number of `frame` (a frame handle, as a program passes it) if `proc` owns it
