@@ -33,8 +33,6 @@
 #include "capture.h"
 #include "daemon.h"
 
-static uint32_t next_park_seq;
-
 static void futex_wake(_Atomic uint32_t *word)
 {
 	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
@@ -88,6 +86,8 @@ static void answer(struct daemon *d, struct sim_ring *r, const struct pk_kresult
 {
 	r->page->slot[r->consumed % PK_CHANNEL_SLOTS].result = *result;
 	r->last_status = (int)result->status;
+	if (result->status < 0)
+		r->batch_failed = true;
 	r->consumed++;
 	r->answered++;
 	d->counters.slots++;
@@ -100,20 +100,39 @@ static void capture_sent(struct daemon *d, const struct pk_kcall *send)
 		       (uint32_t)send->arg[1]);
 }
 
+static uint64_t timer_due_ns(const struct sim_ring *r)
+{
+	return (uint64_t)r->timer_at.tv_sec * 1000000000u + (uint64_t)r->timer_at.tv_nsec;
+}
+
+/* Makes sure a timeout fires no later than the parked wait's deadline. */
+static void cover_deadline(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
+{
+	uint64_t due = r->park_due_ns;
+	if (r->timer_armed && timer_due_ns(r) <= due)
+		return; /* it fires first, and arms again for what is left */
+	r->timer_at.tv_sec = (long long)(due / 1000000000u);
+	r->timer_at.tv_nsec = (long long)(due % 1000000000u);
+	if (r->timer_armed) {
+		loop_move_wait_timeout(d, p, ring_index(p, r));
+	} else {
+		r->timer_armed = true;
+		loop_arm_wait_timeout(d, p, ring_index(p, r));
+	}
+}
+
 static void park(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
 		 const struct pk_kcall *call, uint32_t wait_ms)
 {
 	r->parked = true;
+	atomic_store_explicit(&r->page->parked, 1, memory_order_relaxed);
 	r->parked_call = *call;
-	r->park_seq = ++next_park_seq & 0xffffffu;
 	d->counters.parked++;
 	tracing_call_waits(d, p, call, wait_ms);
+	r->park_due_ns = 0;
 	if (wait_ms != 0) {
-		r->park_deadline.tv_sec = wait_ms / 1000;
-		r->park_deadline.tv_nsec = (long long)(wait_ms % 1000) * 1000000;
-		loop_arm_wait_timeout(d, p, ring_index(p, r));
-	} else {
-		r->park_deadline = (struct __kernel_timespec){0};
+		r->park_due_ns = loop_now_ns() + (uint64_t)wait_ms * 1000000u;
+		cover_deadline(d, p, r);
 	}
 }
 
@@ -151,7 +170,9 @@ static bool run_call(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
 	} else {
 		kernel_call(d->kernel, p->kproc, call, &result);
 		p->calls++;
-		bool waits = result.status == -PK_EWOULDBLOCK && (flags & PK_SLOT_WAIT);
+		/* A wait never holds back the news of a failure earlier in the batch. */
+		bool waits = result.status == -PK_EWOULDBLOCK && (flags & PK_SLOT_WAIT) &&
+			     !r->batch_failed;
 		if (!waits)
 			tracing_call_answered(d, p, call, &result);
 		if (p->state != PROC_RUNNING)
@@ -186,6 +207,8 @@ static void run_slots(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 		if (!run_call(d, p, r, &slot.call, slot.flags, slot.wait_ms))
 			break;
 	}
+	if (r->consumed == submitted && !r->parked)
+		r->batch_failed = false; /* the batch is over: the next starts clean */
 	if (p->state == PROC_RUNNING)
 		publish(d, p, r);
 }
@@ -301,18 +324,19 @@ void channel_packet_arrived(struct daemon *d, struct sim_proc *p, pk_endpoint_t 
 	}
 }
 
-static void unpark(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
+/* The ring's timeout stays armed (see struct sim_ring). */
+static void unpark(struct sim_ring *r)
 {
 	r->parked = false;
-	if (r->park_deadline.tv_sec != 0 || r->park_deadline.tv_nsec != 0)
-		loop_cancel(d, event_tag(EV_WAIT_TIMEOUT, r->park_seq, ring_id(d, p, r)));
+	r->park_due_ns = 0;
+	atomic_store_explicit(&r->page->parked, 0, memory_order_relaxed);
 }
 
-void channel_unpark_all(struct daemon *d, struct sim_proc *p)
+void channel_unpark_all(struct sim_proc *p)
 {
 	for (unsigned i = 0; i < PK_CHANNEL_RINGS; i++)
 		if (p->ring[i].parked)
-			unpark(d, p, &p->ring[i]);
+			unpark(&p->ring[i]);
 }
 
 /* Runs a parked receive again. Another ring may have taken the packet first: then it stays
@@ -328,7 +352,7 @@ static void resume(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 	if (p->state != PROC_RUNNING)
 		return;
 	p->wake_turn = ring_index(p, r) + 1;
-	unpark(d, p, r);
+	unpark(r);
 	answer(d, r, &result);
 	run_slots(d, p, r);
 }
@@ -350,19 +374,22 @@ void channel_run_resumes(struct daemon *d)
 static void answer_parked(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
 			  const struct pk_kresult *result)
 {
-	unpark(d, p, r);
+	unpark(r);
 	tracing_call_answered(d, p, &r->parked_call, result);
 	answer(d, r, result);
 	run_slots(d, p, r);
 }
 
-void channel_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring, uint32_t park_seq)
+void channel_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring)
 {
 	struct sim_ring *r = &p->ring[ring];
-	if (p->state != PROC_RUNNING || !r->parked || r->park_seq != park_seq)
+	r->timer_armed = false;
+	if (p->state != PROC_RUNNING || !r->parked || r->park_due_ns == 0)
 		return;
-	/* The timeout has fired: nothing to cancel. */
-	r->park_deadline = (struct __kernel_timespec){0};
+	if (r->park_due_ns > loop_now_ns()) {
+		cover_deadline(d, p, r); /* armed for an earlier wait: the rest of this one */
+		return;
+	}
 	d->counters.wait_timeouts++;
 	answer_parked(d, p, r, &(struct pk_kresult){.status = -PK_ETIMEDOUT});
 }

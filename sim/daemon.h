@@ -51,11 +51,17 @@ struct sim_ring {
 	uint32_t consumed; /* slots taken from the ring, answered or parked */
 	uint32_t answered; /* slots answered, published as page->completed */
 	int last_status;   /* of the last slot run in this batch, for links */
+	bool batch_failed; /* a slot of this batch was answered with an error: nothing waits */
 	/* A receive waiting in the daemon for a packet (PK_SLOT_WAIT). */
 	bool parked;
 	struct pk_kcall parked_call; /* the daemon's copy: the slot may change meanwhile */
-	uint32_t park_seq;	     /* names the current wait to its timeout */
-	struct __kernel_timespec park_deadline;
+	uint64_t park_due_ns;	     /* the wait's deadline, CLOCK_MONOTONIC; 0: none */
+	/* The ring's one timeout in flight, if any. A wait answered early leaves it armed, and
+	 * a wait that parks soon after finds it there: that spares two io_uring submissions
+	 * (arm, cancel) a wait. It fires at `timer_at` or sooner, and then looks at the wait
+	 * parked at that moment. */
+	bool timer_armed;
+	struct __kernel_timespec timer_at; /* absolute */
 	/* Linked on the daemon's resume list when a packet arrives for the parked wait. */
 	bool resume_pending;
 	uint32_t resume_next; /* a ring id: process slot * PK_CHANNEL_RINGS + ring */
@@ -279,7 +285,7 @@ void clock_on_expiry(struct daemon *d, int res);
 /* channel.c: the daemon's half of the transport. */
 void channel_doorbell(struct daemon *d, struct sim_proc *p);
 void channel_packet_arrived(struct daemon *d, struct sim_proc *p, pk_endpoint_t endpoint);
-void channel_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring, uint32_t park_seq);
+void channel_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring);
 void channel_run_resumes(struct daemon *d);
 /* Polling: true while there are programs to poll; runs what they published without a
  * doorbell and says whether there was any; stops polling, with a last look that says the
@@ -289,7 +295,7 @@ bool channel_poll(struct daemon *d);
 bool channel_poll_stop(struct daemon *d);
 void channel_forget(struct daemon *d, struct sim_proc *p);
 /* Drops every wait of a process that is going, with its timeouts. */
-void channel_unpark_all(struct daemon *d, struct sim_proc *p);
+void channel_unpark_all(struct sim_proc *p);
 
 /* tracing.c: the daemon's events into its trace; each returns at once while it is off. */
 void tracing_call_waits(struct daemon *d, const struct sim_proc *p, const struct pk_kcall *call,
@@ -310,6 +316,7 @@ struct io_uring_sqe *loop_get_sqe(struct daemon *d);
 void loop_arm_doorbell(struct daemon *d, struct sim_proc *p);
 void loop_arm_pidfd(struct daemon *d, struct sim_proc *p);
 void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring);
+void loop_move_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring);
 void loop_cancel(struct daemon *d, uint64_t tag);
 void loop_begin_stop(struct daemon *d);
 

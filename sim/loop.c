@@ -81,13 +81,27 @@ void loop_arm_pidfd(struct daemon *d, struct sim_proc *p)
 	io_uring_sqe_set_data64(sqe, event_tag(EV_PIDFD, p->gen, (uint32_t)(p - d->procs)));
 }
 
+static uint64_t wait_timeout_tag(const struct daemon *d, const struct sim_proc *p, unsigned ring)
+{
+	return event_tag(EV_WAIT_TIMEOUT, p->gen,
+			 (uint32_t)(p - d->procs) * PK_CHANNEL_RINGS + ring);
+}
+
 void loop_arm_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring)
 {
-	struct sim_ring *r = &p->ring[ring];
 	struct io_uring_sqe *sqe = loop_get_sqe(d);
-	io_uring_prep_timeout(sqe, &r->park_deadline, 0, 0);
-	io_uring_sqe_set_data64(sqe, event_tag(EV_WAIT_TIMEOUT, r->park_seq,
-					       (uint32_t)(p - d->procs) * PK_CHANNEL_RINGS + ring));
+	io_uring_prep_timeout(sqe, &p->ring[ring].timer_at, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, wait_timeout_tag(d, p, ring));
+}
+
+/* Brings the ring's timeout in flight forward to its `timer_at`. If it fired meanwhile,
+ * the update finds nothing, and the firing looks at the wait itself. */
+void loop_move_wait_timeout(struct daemon *d, struct sim_proc *p, unsigned ring)
+{
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
+	io_uring_prep_timeout_update(sqe, &p->ring[ring].timer_at, wait_timeout_tag(d, p, ring),
+				     IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_CANCEL, 0, 0));
 }
 
 void loop_cancel(struct daemon *d, uint64_t tag)
@@ -195,10 +209,11 @@ static void on_completion(struct daemon *d, const struct io_uring_cqe *cqe)
 			proc_exited(d, p);
 		break;
 	case EV_WAIT_TIMEOUT:
-		/* The index names a ring: process slot * PK_CHANNEL_RINGS + ring. */
-		if (cqe->res == -ETIME && index / PK_CHANNEL_RINGS < d->proc_capacity)
-			channel_wait_timeout(d, &d->procs[index / PK_CHANNEL_RINGS],
-					     index % PK_CHANNEL_RINGS, gen);
+		/* The index names a ring: process slot * PK_CHANNEL_RINGS + ring. Whatever
+		 * ended the timeout, it is no longer in flight. */
+		p = tagged_proc(d, gen, index / PK_CHANNEL_RINGS);
+		if (p != NULL)
+			channel_wait_timeout(d, p, index % PK_CHANNEL_RINGS);
 		break;
 	case EV_ACCEPT:
 		if (cqe->res >= 0)

@@ -426,7 +426,7 @@ void proc_fault(struct daemon *d, struct sim_proc *p, const char *fmt, ...)
 		kernel_proc_destroy(d->kernel, p->kproc);
 	forget_kernel_proc(d, p);
 	p->state = PROC_DYING;
-	channel_unpark_all(d, p);
+	channel_unpark_all(p);
 	d->counters.faulted++;
 	log_error("%s (pid %d) faulted: %s; killing it", p->name, (int)p->pid, p->fault);
 	proc_kill(d, p, SIGKILL);
@@ -446,7 +446,7 @@ static void proc_reaped(struct daemon *d, struct sim_proc *p, int code, int sign
 				 (int)p->pid, code);
 	}
 	channel_forget(d, p);
-	channel_unpark_all(d, p);
+	channel_unpark_all(p);
 	loop_cancel(d, event_tag(EV_DOORBELL, p->gen, (uint32_t)(p - d->procs)));
 	if (p->pidfd >= 0)
 		close(p->pidfd);

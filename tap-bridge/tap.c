@@ -15,7 +15,7 @@ int tap_open(const char *name, char ret_name[IFNAMSIZ])
 {
 	if (strlen(name) >= IFNAMSIZ)
 		return -ENAMETOOLONG;
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	struct ifreq ifr = {0};

@@ -38,7 +38,7 @@
 #define PK_SIM_NIC_ENV "PACKOS_NIC_FDS"
 
 #define PK_CHANNEL_MAGIC   0x4e4148434b415000ull /* "\0PAKCHAN" */
-#define PK_CHANNEL_VERSION 3u
+#define PK_CHANNEL_VERSION 4u
 #define PK_CHANNEL_SIZE	   4096u /* one ring's page */
 #define PK_CHANNEL_RINGS   16u	 /* pages in a channel: threads calling at once */
 #define PK_CHANNEL_SLOTS   32u	 /* a power of two: slot i lives at i % PK_CHANNEL_SLOTS */
@@ -59,7 +59,9 @@ enum pk_isolation {
 enum pk_slot_flag {
 	/* For recv: if the queue is empty, the daemon keeps the slot until a packet arrives
 	 * and answers it then, instead of answering PK_EWOULDBLOCK. The kernel call itself
-	 * stays non-blocking; the waiting happens in the daemon's transport. */
+	 * stays non-blocking; the waiting happens in the daemon's transport. Unless a slot
+	 * before it in the same batch was answered with an error: then it is answered at
+	 * once, so a program hears of a refused send without waiting for the next packet. */
 	PK_SLOT_WAIT = 1u << 0,
 	/* Run only if the slot before it in the same batch succeeded; otherwise it is
 	 * answered PK_ECANCELED. A send linked to the receive after it keeps a failed send
@@ -102,6 +104,11 @@ struct pk_channel_page {
 	_Atomic uint32_t sleeping;		/* the process sleeps on `completed` */
 	/* Daemon to process. */
 	alignas(64) _Atomic uint32_t completed; /* slots answered, free-running; a futex */
+	/* Nonzero while a receive of this ring's batch waits in the daemon for a packet: the
+	 * answer needs another process to act first, so the thread had better sleep than
+	 * spin on a core that process may need. A hint only: stored before `completed` is
+	 * published, so a thread that has seen its whole batch answered sees it clear. */
+	_Atomic uint32_t parked;
 	/* Page 0's only: nonzero while the daemon polls the rings: no doorbell needed. The
 	 * daemon clears it and then looks at every `submitted` once more; a thread publishes
 	 * and then looks here, both sequentially consistent, so no publication goes unseen. */

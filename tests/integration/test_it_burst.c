@@ -1,6 +1,7 @@
 /* The fast paths: bursts of calls (pk_*_burst) and the daemon's polling of busy programs.
  *
- * it-burst checks every burst call's success and error paths against a real kernel.
+ * it-burst checks every burst call's success and error paths against a real kernel, and
+ * it-deadlines that a receive's deadline holds while the daemon reuses one timeout per ring.
  * Polling must never lose a call: round trips go through with polling off, on, and with a
  * window so short that the daemon stops polling between almost every two calls, which is
  * when a program's publication and the daemon's last look race. */
@@ -23,6 +24,20 @@ static void test_burst_calls_succeed_and_fail_as_documented(void **state)
 	struct harness_result r;
 	harness_ctl(h, &r, "run", "it-burst", "quota=12", NULL);
 	harness_expect(r.out, "it-burst: done, 0 failed");
+	harness_expect_status(&r, 0);
+	harness_result_free(&r);
+	harness_wait_all_frames_free(h, 1000);
+	harness_stop(h);
+}
+
+/* A receive's deadline holds however the waits before it ended (it-deadlines). */
+static void test_receive_deadlines_hold_however_earlier_waits_ended(void **state)
+{
+	(void)state;
+	struct harness *h = harness_start(NULL);
+	struct harness_result r;
+	harness_ctl(h, &r, "run", "it-deadlines", NULL);
+	harness_expect(r.out, "it-deadlines: done, 0 failed");
 	harness_expect_status(&r, 0);
 	harness_result_free(&r);
 	harness_wait_all_frames_free(h, 1000);
@@ -86,6 +101,8 @@ static void test_polling_that_stops_all_the_time_loses_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_receive_deadlines_hold_however_earlier_waits_ended,
+					  harness_teardown),
 		cmocka_unit_test_teardown(test_burst_calls_succeed_and_fail_as_documented,
 					  harness_teardown),
 		cmocka_unit_test_teardown(test_without_polling_every_call_rings, harness_teardown),

@@ -42,6 +42,7 @@ struct task {
 	/* The batch of kernel calls in progress (trapcall.c). */
 	uint32_t batch_count, batch_next;
 	int last_status;
+	bool batch_failed; /* a slot of this batch failed: a receive in it does not wait */
 	pk_endpoint_t wait_endpoint;
 	bool woken; /* the kernel said a packet arrived at wait_endpoint */
 

@@ -17,6 +17,8 @@ static void finish_slot(struct task *t, const struct pk_kresult *result)
 {
 	t->call_page->slot[t->batch_next].result = *result;
 	t->last_status = (int)result->status;
+	if (result->status < 0)
+		t->batch_failed = true;
 	t->batch_next++;
 }
 
@@ -44,7 +46,10 @@ static void run_batch(struct kernel *k, struct task *t, bool resuming)
 			kernel_call(k, t->kproc, &slot.call, &result);
 			if (t->state == TASK_FAULTED)
 				return;
-			if (result.status == -PK_EWOULDBLOCK && (slot.flags & X86_SLOT_WAIT)) {
+			/* A wait never holds back the news of a failure earlier in the
+			 * batch. */
+			if (result.status == -PK_EWOULDBLOCK && (slot.flags & X86_SLOT_WAIT) &&
+			    !t->batch_failed) {
 				park(t, &slot, !resuming);
 				return;
 			}
@@ -91,6 +96,7 @@ void trapcall_enter(struct kernel *k, struct task *t)
 		}
 		t->batch_count = operand;
 		t->batch_next = 0;
+		t->batch_failed = false;
 		/* last_status carries over: a linked first slot depends on the call before it,
 		 * so a long batch split over traps links as one stream. */
 		run_batch(k, t, false);

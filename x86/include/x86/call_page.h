@@ -43,7 +43,8 @@ enum x86_trap_op {
 };
 
 enum x86_slot_flag {
-	X86_SLOT_WAIT = 1u << 0,   /* a recv that waits (until wait_ms, 0: forever) */
+	X86_SLOT_WAIT = 1u << 0,   /* a recv that waits (until wait_ms, 0: forever), unless a slot
+				    * before it in the trap failed */
 	X86_SLOT_LINKED = 1u << 1, /* runs only if the slot before it succeeded */
 };
 
