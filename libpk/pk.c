@@ -283,34 +283,81 @@ static int receive_burst(struct burst *b, unsigned lead, pk_endpoint_t endpoint,
 			 struct pk_frame *frames, uint32_t *lengths, unsigned max,
 			 uint32_t timeout_ms)
 {
-	if (max == 0 || lead + max > PK_BURST_MAX)
+	if (lead + max > PK_BURST_MAX || lead + max == 0)
 		return -PK_EINVAL;
-	/* Linked: once the queue runs dry, the rest would find it empty too. */
-	b->calls[lead] = recv_call(endpoint, timeout_ms);
-	for (unsigned i = lead + 1; i < lead + max; i++) {
-		b->calls[i] = plain_call(PK_KC_recv, endpoint, 0);
-		b->calls[i].linked = 1;
+	if (max > 0) {
+		/* Linked: once the queue runs dry, the rest would find it empty too. */
+		b->calls[lead] = recv_call(endpoint, timeout_ms);
+		for (unsigned i = lead + 1; i < lead + max; i++) {
+			b->calls[i] = plain_call(PK_KC_recv, endpoint, 0);
+			b->calls[i].linked = 1;
+		}
 	}
 	backend_call_batch(b->calls, b->results, lead + max);
-	return take_frames(b->results + lead, max, frames, lengths);
+	return max > 0 ? take_frames(b->results + lead, max, frames, lengths) : 0;
 }
 
 int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
 		  uint32_t timeout_ms)
 {
+	if (max == 0)
+		return -PK_EINVAL;
 	struct burst b;
 	return receive_burst(&b, 0, endpoint, frames, lengths, max, timeout_ms);
 }
 
-int pk_call_recv_burst(const struct pk_kcall *first, int *ret_first_status, pk_endpoint_t endpoint,
-		       struct pk_frame *frames, uint32_t *lengths, unsigned max,
-		       uint32_t timeout_ms)
+int pk_outbox_add(struct pk_outbox *out, struct pk_frame *frame, uint32_t length)
 {
+	if (out->count >= PK_OUTBOX_MAX)
+		return -PK_ELIMIT;
+	out->frame[out->count] = *frame;
+	out->length[out->count] = length;
+	out->status[out->count] = 0;
+	out->count++;
+	*frame = (struct pk_frame){0};
+	return 0;
+}
+
+int pk_pass(struct pk_outbox *out, const struct pk_kcall *call, int *ret_call_status,
+	    pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
+	    uint32_t timeout_ms)
+{
+	unsigned sends = out->count;
+	unsigned lead = sends + (call != NULL);
+	if (call != NULL)
+		*ret_call_status = -PK_EINVAL;
+	if (sends > PK_OUTBOX_MAX || lead + max > PK_BURST_MAX || lead + max == 0)
+		return -PK_EINVAL;
 	struct burst b;
-	b.calls[0] = (struct backend_call){.call = *first};
-	b.results[0].status = -PK_EINVAL;
-	int got = receive_burst(&b, 1, endpoint, frames, lengths, max, timeout_ms);
-	*ret_first_status = (int)b.results[0].status;
+	for (unsigned i = 0; i < sends; i++) {
+		struct pk_frame *f = &out->frame[i];
+		backend_frame_unmap(f->handle, f->data);
+		f->data = NULL;
+		b.calls[i] = plain_call(PK_KC_send, f->handle, out->length[i]);
+	}
+	if (call != NULL)
+		b.calls[sends] = (struct backend_call){.call = *call};
+	int got = receive_burst(&b, lead, endpoint, frames, lengths, max, timeout_ms);
+	if (call != NULL)
+		*ret_call_status = (int)b.results[sends].status;
+	/* Only the refused stay, in order, mapped again. */
+	unsigned refused = 0;
+	for (unsigned i = 0; i < sends; i++) {
+		struct pk_frame f = out->frame[i];
+		int err = finish_send(&f, &b.results[i]);
+		if (err == 0)
+			continue;
+		if (f.data == NULL) { /* refused, and it cannot be mapped back: of no use */
+			struct pk_kresult ignored;
+			run_one(plain_call(PK_KC_frame_free, f.handle, 0), &ignored);
+			continue;
+		}
+		out->frame[refused] = f;
+		out->length[refused] = out->length[i];
+		out->status[refused] = err;
+		refused++;
+	}
+	out->count = refused;
 	return got;
 }
 

@@ -44,6 +44,7 @@ static void reset_rings(struct nic_device *dev)
 	STORE_RELEASE(&r->control, 0);
 	STORE_RELEASE(&r->rx_tail, 0);
 	STORE_RELEASE(&r->tx_tail, 0);
+	STORE_RELEASE(&r->cause_mask, 0);
 	STORE_RELEASE(&r->rx_head, 0);
 	STORE_RELEASE(&r->tx_head, 0);
 	STORE_RELEASE(&r->cause, 0);
@@ -88,6 +89,8 @@ static void observe_frame(const struct nic_device *dev, enum nic_event_kind kind
 static void interrupt(struct nic_device *dev, uint32_t cause)
 {
 	__atomic_fetch_or(&dev->regs->cause, cause, __ATOMIC_RELEASE);
+	if ((cause & ~LOAD_ACQUIRE(&dev->regs->cause_mask)) == 0)
+		return;
 	dev->regs->counters.interrupts++;
 	/* Raising a masked line folds into the packet the driver has not acknowledged yet,
 	 * and a line nobody attached drops the raise: either way the cause bits wait in the

@@ -26,9 +26,12 @@
  * kernel call, so a driver that posts and then receives, as every driver's loop does,
  * needs no doorbell of its own.
  *
- * Interrupts: the device ORs a reason into `cause` and raises its line; the kernel then
- * queues one interrupt packet and masks the line until the driver calls irq_ack. A
- * driver takes `cause` with an atomic exchange to 0, services the rings, and acks.
+ * Interrupts: the device ORs a reason into `cause` and raises its line, unless the driver
+ * masked that reason in `cause_mask`; the kernel then queues one interrupt packet and
+ * masks the line until the driver calls irq_ack. A driver takes `cause` with an atomic
+ * exchange to 0, services the rings, and acks. A driver that takes its sent descriptors
+ * back as it posts new ones (as they all can) masks PK_NIC_CAUSE_TX: a packet forwarded to
+ * the wire then costs it no wake-up of its own.
  *
  * Layout: the register block in the first page, the RX ring and then the TX ring after
  * it, PK_NIC_REGION_SIZE bytes in all. Multi-byte fields are in the host's byte order:
@@ -40,7 +43,7 @@
 #include <stdint.h>
 
 #define PK_NIC_MAGIC	 0x4e4b4150u /* "PAKN" */
-#define PK_NIC_VERSION	 1u
+#define PK_NIC_VERSION	 2u
 #define PK_NIC_RING_SIZE 256u /* a power of two */
 
 /* Status of a descriptor once the device has handled it. */
@@ -108,7 +111,8 @@ struct pk_nic_regs {
 	uint32_t control; /* enum pk_nic_control */
 	uint32_t rx_tail;
 	uint32_t tx_tail;
-	uint8_t pad1[64 - 12];
+	uint32_t cause_mask; /* enum pk_nic_cause bits that do not raise the line; reset: 0 */
+	uint8_t pad1[64 - 16];
 	/* Written by the device. */
 	uint32_t rx_head;
 	uint32_t tx_head;

@@ -1,6 +1,7 @@
 /* nic-driver: the NIC's driver, and the router between its Ethernet link and the KAN.
  *
  *   nic-driver [--link PREFIX] [--gateway ADDRESS] [--no-adverts] [--advert-interval S]
+ *              [--no-tx-interrupts]
  *
  * The seed's sequence is this program's loop. A process sends to an address outside the
  * KAN; the kernel queues it here, the default route; the top half (router.c) decides
@@ -9,12 +10,15 @@
  * completed descriptors back, and packets the NIC received go up to the top half and on
  * into the KAN.
  *
- * Every pass of the loop ends in one entry into the kernel: the acknowledgement of the
- * interrupt just serviced, if any, and the receive of what comes next, batched. That entry
- * is also the doorbell: the device sees the TX descriptors posted before it
- * (include/packos/nic.h), so a packet forwarded to the wire costs no system call of its
- * own. One endpoint carries all of it, told apart by
- * source: the kernel's messages come from the KAN prefix with interface ID 0.
+ * Every pass of the loop ends in one entry into the kernel (pk_pass): the packets it
+ * routed into the KAN, the acknowledgement of the interrupt just serviced, if any, and the
+ * receive of what comes next, batched. That entry is also the doorbell: the device sees
+ * the TX descriptors posted before it (include/packos/nic.h), so a packet forwarded to
+ * the wire costs no system call of its own, and it takes sent descriptors back at the
+ * next pass as well as at the interrupt their completion raises (the seed's figure ends in
+ * it). --no-tx-interrupts masks that interrupt, as drivers moderate theirs: one wake-up
+ * less per packet sent (docs/network.md). One endpoint carries all of it, told apart
+ * by source: the kernel's messages come from the KAN prefix with interface ID 0.
  *
  * Frames cycle: every RX descriptor holds one of the driver's frames; a received frame
  * is sent on into the KAN (and replaced), or sent back out on the wire, or reused. Frames
@@ -36,8 +40,8 @@
 #define LOAD_ACQUIRE(p)	    __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
-/* A receive burst leaves room in its batch for the acknowledgement before it. */
-enum { STASH_MAX = 64, RECV_BATCH = PK_BURST_MAX - 1 };
+/* A pass's batch holds the outbox, the acknowledgement and the receive burst. */
+enum { STASH_MAX = 64, RECV_BATCH = PK_BURST_MAX - PK_OUTBOX_MAX - 1 };
 
 struct driver_counters {
 	uint64_t interrupts;
@@ -58,9 +62,11 @@ struct driver {
 	/* The frame in each ring slot, by slot. */
 	struct pk_frame rx_frames[PK_NIC_RING_SIZE];
 	struct pk_frame tx_frames[PK_NIC_RING_SIZE];
-	uint32_t rx_next;  /* the next RX descriptor to take back from the device */
-	uint32_t tx_clean; /* the next TX descriptor to take back */
-	bool ack_due;	   /* an interrupt serviced and not acknowledged yet */
+	uint32_t rx_next;	 /* the next RX descriptor to take back from the device */
+	uint32_t tx_clean;	 /* the next TX descriptor to take back */
+	bool ack_due;		 /* an interrupt serviced and not acknowledged yet */
+	bool tx_interrupts;	 /* the device interrupts when it has sent */
+	struct pk_outbox outbox; /* packets into the KAN, sent with the next receive */
 	struct pk_frame stash[STASH_MAX];
 	unsigned stash_count;
 	struct driver_counters counters;
@@ -77,12 +83,16 @@ static void die(const char *what, int err)
 
 /* ---- Frames ------------------------------------------------------------------------------ */
 
+/* Each interrupt brings a frame of its own, so the stash grows by one a packet from the
+ * wire: when it is full, half of it goes back to the pool in one entry into the kernel,
+ * rather than a frame at a time. */
 static void stash_put(struct driver *d, struct pk_frame *frame)
 {
-	if (d->stash_count < STASH_MAX)
-		d->stash[d->stash_count++] = *frame;
-	else
-		pk_frame_free(frame);
+	if (d->stash_count == STASH_MAX) {
+		d->stash_count -= STASH_MAX / 2;
+		pk_frame_free_burst(&d->stash[d->stash_count], STASH_MAX / 2);
+	}
+	d->stash[d->stash_count++] = *frame;
 	*frame = (struct pk_frame){0};
 }
 
@@ -153,20 +163,39 @@ static void post_tx(struct driver *d, struct pk_frame *frame, const struct route
 
 static void carry_out(struct driver *d, struct pk_frame *frame, struct router_decision *dec);
 
+/* The kernel refused these packets into the KAN; each frame is ours again, and the router
+ * may answer its source. */
+static void take_back_refused(struct driver *d)
+{
+	struct pk_outbox *out = &d->outbox;
+	unsigned refused = out->count;
+	out->count = 0;
+	for (unsigned i = 0; i < refused; i++) {
+		struct pk_frame frame = out->frame[i];
+		struct router_decision dec;
+		router_kan_refused(&d->router, frame.data, out->length[i], out->status[i],
+				   pk_now_ns(), &dec);
+		if (dec.action == ROUTER_TO_KAN) {
+			/* An error about an error is never sent, so this cannot loop; drop it. */
+			stash_put(d, &frame);
+			continue;
+		}
+		carry_out(d, &frame, &dec);
+	}
+}
+
+/* Sends what the outbox holds now, receiving nothing. */
+static void flush_outbox(struct driver *d)
+{
+	pk_pass(&d->outbox, NULL, NULL, d->endpoint, NULL, NULL, 0, 0);
+	take_back_refused(d);
+}
+
 static void send_into_kan(struct driver *d, struct pk_frame *frame, struct router_decision *dec)
 {
-	uint32_t length = dec->length;
-	int err = pk_send(frame, length);
-	if (err == 0)
-		return;
-	/* Refused, the frame is still ours: the router may answer its source. */
-	router_kan_refused(&d->router, frame->data, length, err, pk_now_ns(), dec);
-	if (dec->action == ROUTER_TO_KAN) {
-		/* An error about an error is never sent, so this cannot loop; drop it. */
-		stash_put(d, frame);
-		return;
-	}
-	carry_out(d, frame, dec);
+	if (d->outbox.count == PK_OUTBOX_MAX)
+		flush_outbox(d);
+	pk_outbox_add(&d->outbox, frame, dec->length);
 }
 
 static void carry_out(struct driver *d, struct pk_frame *frame, struct router_decision *dec)
@@ -359,17 +388,19 @@ static void from_kan(struct driver *d, struct pk_frame *frame, uint32_t length, 
 static void usage(void)
 {
 	fprintf(stderr, "usage: nic-driver [--link PREFIX] [--gateway ADDRESS] [--no-adverts] "
-			"[--advert-interval SECONDS]\n");
+			"[--advert-interval SECONDS] [--no-tx-interrupts]\n");
 	exit(2);
 }
 
-static void parse_options(int argc, char **argv, struct router_config *config)
+static void parse_options(int argc, char **argv, struct router_config *config,
+			  bool *ret_tx_interrupts)
 {
 	static const struct option options[] = {
 		{"link", required_argument, NULL, 'l'},
 		{"gateway", required_argument, NULL, 'g'},
 		{"no-adverts", no_argument, NULL, 'n'},
 		{"advert-interval", required_argument, NULL, 'i'},
+		{"no-tx-interrupts", no_argument, NULL, 't'},
 		{0},
 	};
 	int c;
@@ -391,6 +422,9 @@ static void parse_options(int argc, char **argv, struct router_config *config)
 			break;
 		case 'i':
 			config->advert_interval_s = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			*ret_tx_interrupts = false;
 			break;
 		default:
 			usage();
@@ -427,7 +461,8 @@ static void start(struct driver *d, int argc, char **argv)
 	memcpy(config.kan_prefix, pk_address(0), sizeof config.kan_prefix);
 	memcpy(config.kan_address, pk_address(0), sizeof config.kan_address);
 	config.seed = pk_now_ns();
-	parse_options(argc, argv, &config);
+	d->tx_interrupts = true;
+	parse_options(argc, argv, &config, &d->tx_interrupts);
 	err = router_init(&d->router, &config, pk_now_ns());
 	if (err < 0)
 		die("router configuration", err);
@@ -439,6 +474,8 @@ static void start(struct driver *d, int argc, char **argv)
 	while (d->nic.regs->rx_tail < PK_NIC_RING_SIZE)
 		if (!post_rx(d))
 			die("frames for the RX ring", -PK_ENOMEM);
+	if (!d->tx_interrupts)
+		STORE_RELEASE(&d->nic.regs->cause_mask, PK_NIC_CAUSE_TX);
 	STORE_RELEASE(&d->nic.regs->control, PK_NIC_ENABLE);
 
 	char kan[PK_ADDR_STRLEN], link_local[PK_ADDR_STRLEN], link[PK_ADDR_STRLEN];
@@ -465,18 +502,18 @@ static uint32_t wait_ms(const struct driver *d)
 	return ms > 60000 ? 60000 : (uint32_t)ms;
 }
 
-/* The next packets, in the same entry into the kernel as the acknowledgement due. */
+/* The next packets, in the same entry into the kernel as the packets routed into the KAN
+ * and the acknowledgement due. */
 static int receive(struct driver *d, struct pk_frame *frames, uint32_t *lengths)
 {
-	if (!d->ack_due)
-		return pk_recv_burst(d->endpoint, frames, lengths, RECV_BATCH, wait_ms(d));
-	d->ack_due = false;
 	const struct pk_kcall ack = {.nr = PK_KC_irq_ack, .arg = {d->irq}};
-	int acked;
-	int got = pk_call_recv_burst(&ack, &acked, d->endpoint, frames, lengths, RECV_BATCH,
-				     wait_ms(d));
+	int acked = 0;
+	int got = pk_pass(&d->outbox, d->ack_due ? &ack : NULL, &acked, d->endpoint, frames,
+			  lengths, RECV_BATCH, wait_ms(d));
 	if (acked < 0)
 		die("irq_ack", acked);
+	d->ack_due = false;
+	take_back_refused(d);
 	return got;
 }
 
@@ -487,6 +524,7 @@ int main(int argc, char **argv)
 	struct pk_frame frames[RECV_BATCH];
 	uint32_t lengths[RECV_BATCH];
 	for (;;) {
+		reclaim_tx(d);
 		run_timers(d);
 		int got = receive(d, frames, lengths);
 		if (got == -PK_ETIMEDOUT || got == -PK_EWOULDBLOCK)

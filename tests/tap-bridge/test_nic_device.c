@@ -300,6 +300,30 @@ static void test_transmit_sends_header_and_packet(void **state)
 	assert_no_interrupt(b);
 }
 
+/* A masked reason is recorded in `cause` but raises nothing; an unmasked one raises the
+ * line and the driver finds both. The device's reset clears the mask. */
+static void test_masked_causes_raise_nothing(void **state)
+{
+	struct bench *b = *state;
+	b->dev.regs->cause_mask = PK_NIC_CAUSE_TX;
+	pk_frame_t frame = fake_port_frame(&b->fp, b->driver);
+	post_tx(b, frame, 100, PK_NIC_ETHERTYPE_IPV6);
+	assert_int_equal(nic_device_transmit(&b->dev), 1);
+	assert_int_equal(b->dev.regs->cause, PK_NIC_CAUSE_TX);
+	assert_int_equal(b->dev.regs->counters.interrupts, 0);
+	assert_no_interrupt(b);
+
+	post_tx(b, frame, 0, PK_NIC_ETHERTYPE_IPV6); /* refused: an error is not masked */
+	assert_int_equal(nic_device_transmit(&b->dev), 1);
+	assert_int_equal(b->dev.regs->cause, PK_NIC_CAUSE_TX | PK_NIC_CAUSE_ERROR);
+	assert_int_equal(b->dev.regs->counters.interrupts, 1);
+	take_interrupt(b);
+
+	nic_device_detach(&b->dev);
+	assert_int_equal(b->dev.regs->cause_mask, 0);
+	nic_device_attach(&b->dev, b->driver);
+}
+
 static void test_transmit_refuses_bad_lengths_and_counts_link_errors(void **state)
 {
 	struct bench *b = *state;
@@ -477,6 +501,7 @@ int main(void)
 		T(test_transmit_refuses_bad_lengths_and_counts_link_errors),
 		T(test_transmit_takes_at_most_one_ring),
 		T(test_interrupts_fold_until_acknowledged),
+		T(test_masked_causes_raise_nothing),
 		T(test_driver_death_resets_the_device),
 		T(test_link_changes_interrupt_the_driver),
 		T(test_observer_hears_frames_then_their_interrupts),

@@ -80,13 +80,34 @@ int pk_send_burst(struct pk_frame *frames, const uint32_t *lengths, unsigned cou
  * takes those already queued behind it. */
 int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
 		  uint32_t timeout_ms);
-/* pk_recv_burst (max at most PK_BURST_MAX - 1) with the raw call `first` run just before
- * it, in the same entry into the kernel: a driver acknowledges an interrupt and waits for
- * the next packet at once. The receive runs whatever `first` answered, which goes to
- * *ret_first_status (-PK_EINVAL if the burst was refused before anything ran). */
-int pk_call_recv_burst(const struct pk_kcall *first, int *ret_first_status, pk_endpoint_t endpoint,
-		       struct pk_frame *frames, uint32_t *lengths, unsigned max,
-		       uint32_t timeout_ms);
+/* A server's loop in one entry into the kernel per pass: what the last pass made to send
+ * waits in an outbox, and goes with the receive of what comes next (pk_pass). */
+#define PK_OUTBOX_MAX 16u
+
+struct pk_outbox {
+	unsigned count;
+	struct pk_frame frame[PK_OUTBOX_MAX];
+	uint32_t length[PK_OUTBOX_MAX];
+	int status[PK_OUTBOX_MAX]; /* after pk_pass: the error each refused frame met */
+};
+
+/* Puts the frame (its first `length` bytes) in the outbox; -PK_ELIMIT if it is full (then
+ * pass with max 0 to send what it holds). The frame is the outbox's: the caller's copy is
+ * cleared. */
+int pk_outbox_add(struct pk_outbox *out, struct pk_frame *frame, uint32_t length);
+
+/* One pass: sends each frame of `out` (one refused does not hold back the others), runs
+ * the raw call `call` if it is not NULL (its status in *ret_call_status), and receives up
+ * to `max` packets as pk_recv_burst does (max 0: none), all in one entry into the kernel.
+ * A refused send stops the receive from waiting, so its news comes at once. Afterwards
+ * `out` holds only the frames the kernel refused, each the caller's again with its error
+ * in `status`, for the caller to take out (one that cannot be mapped back is freed).
+ * Returns the packets received, or the first
+ * receive's error (0 with max 0); -PK_EINVAL, with nothing run, if `out` holds more than
+ * PK_OUTBOX_MAX or the calls would exceed PK_BURST_MAX. */
+int pk_pass(struct pk_outbox *out, const struct pk_kcall *call, int *ret_call_status,
+	    pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
+	    uint32_t timeout_ms);
 
 /* Binds a new address: interface ID `iid` in the KAN prefix (0: the kernel picks one). */
 int pk_endpoint_create(uint64_t iid, pk_endpoint_t *ret_endpoint,
