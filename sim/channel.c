@@ -125,7 +125,6 @@ static void park(struct daemon *d, struct sim_proc *p, struct sim_ring *r,
 		 const struct pk_kcall *call, uint32_t wait_ms)
 {
 	r->parked = true;
-	atomic_store_explicit(&r->page->parked, 1, memory_order_relaxed);
 	r->parked_call = *call;
 	d->counters.parked++;
 	tracing_call_waits(d, p, call, wait_ms);
@@ -329,7 +328,6 @@ static void unpark(struct sim_ring *r)
 {
 	r->parked = false;
 	r->park_due_ns = 0;
-	atomic_store_explicit(&r->page->parked, 0, memory_order_relaxed);
 }
 
 void channel_unpark_all(struct sim_proc *p)

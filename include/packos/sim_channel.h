@@ -104,11 +104,6 @@ struct pk_channel_page {
 	_Atomic uint32_t sleeping;		/* the process sleeps on `completed` */
 	/* Daemon to process. */
 	alignas(64) _Atomic uint32_t completed; /* slots answered, free-running; a futex */
-	/* Nonzero while a receive of this ring's batch waits in the daemon for a packet: the
-	 * answer needs another process to act first, so the thread had better sleep than
-	 * spin on a core that process may need. A hint only: stored before `completed` is
-	 * published, so a thread that has seen its whole batch answered sees it clear. */
-	_Atomic uint32_t parked;
 	/* Page 0's only: nonzero while the daemon polls the rings: no doorbell needed. The
 	 * daemon clears it and then looks at every `submitted` once more; a thread publishes
 	 * and then looks here, both sequentially consistent, so no publication goes unseen. */

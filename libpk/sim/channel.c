@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <packos/sim_channel.h>
@@ -30,8 +29,6 @@
 
 /* Yields before sleeping: enough to cover a daemon round trip on either placement. */
 enum { SPIN_YIELDS = 64 };
-/* A yield that took this long let another thread run: the core is shared. */
-enum { SHARED_CORE_YIELD_NS = 1000 };
 
 static struct pk_channel_page *channel; /* PK_CHANNEL_RINGS pages */
 static int doorbell_fd = -1;
@@ -46,47 +43,13 @@ static void die(const char *what)
 	_exit(127);
 }
 
-static uint64_t now_ns(void)
+static void wait_for_answers(uint32_t target)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-/* Whether this thread's core is shared, as its last yield told: one that let another thread
- * run took long. Learnt afresh every PROBE_EVERY waits, since the core's company changes. */
-static _Thread_local bool core_shared;
-static _Thread_local unsigned waits_unprobed;
-enum { PROBE_EVERY = 64 };
-
-/* Spins until the batch is answered, or until spinning stops paying; false to sleep. A
- * batch that ends in a waiting receive is answered only once some other process has sent,
- * and on a shared core every yield is a turn taken from that process, or from the daemon:
- * so such a batch sleeps at once there, and the daemon wakes it if the answer is already
- * in. On a core of its own a yield is cheap, and the spin catches the answer without a
- * wake-up. */
-static bool spin_for_answers(uint32_t target, bool waits)
-{
-	if (waits && core_shared && ++waits_unprobed % PROBE_EVERY != 0)
-		return false;
-	uint64_t before = now_ns();
 	for (int i = 0; i < SPIN_YIELDS; i++) {
 		if (atomic_load_explicit(&page->completed, memory_order_acquire) == target)
-			return true;
+			return;
 		sched_yield();
-		uint64_t after = now_ns();
-		core_shared = after - before >= SHARED_CORE_YIELD_NS;
-		if (core_shared && atomic_load_explicit(&page->parked, memory_order_relaxed))
-			return false;
-		before = after;
 	}
-	return false;
-}
-
-static void wait_for_answers(uint32_t target, bool waits)
-{
-	if (spin_for_answers(target, waits))
-		return;
 	/* Dekker with the daemon: we announce the sleep, then look; it publishes, then
 	 * looks at `sleeping`. Both sequentially consistent, so one of us sees the other. */
 	atomic_store(&page->sleeping, 1);
@@ -113,9 +76,7 @@ void backend_call_batch(const struct backend_call *calls, struct pk_kresult *res
 	 * kept by the daemon, which sees one stream of slots. */
 	while (count > 0) {
 		unsigned n = count < PK_CHANNEL_SLOTS ? count : PK_CHANNEL_SLOTS;
-		bool waits = false;
 		for (unsigned i = 0; i < n; i++) {
-			waits |= calls[i].wait;
 			struct pk_channel_slot *slot =
 				&page->slot[(published + i) % PK_CHANNEL_SLOTS];
 			slot->call = calls[i].call;
@@ -131,7 +92,7 @@ void backend_call_batch(const struct backend_call *calls, struct pk_kresult *res
 		if (!atomic_load(&channel->polled) &&
 		    write(doorbell_fd, &one, sizeof one) != sizeof one)
 			die("doorbell");
-		wait_for_answers(published, waits);
+		wait_for_answers(published);
 		for (unsigned i = 0; i < n; i++)
 			results[i] = page->slot[(published - n + i) % PK_CHANNEL_SLOTS].result;
 		calls += n;
