@@ -130,9 +130,8 @@ struct daemon_options {
 	bool syslog;
 };
 
-/* The NIC's interrupt line, and TAP reads kept in flight. */
+/* The NIC's interrupt line. */
 #define SIM_NIC_IRQ_LINE 0u
-#define SIM_NIC_READS	 8u
 
 struct sim_nic {
 	struct nic_device device;
@@ -141,13 +140,14 @@ struct sim_nic {
 	int region_fd;
 	int kick_fd; /* the driver's doorbell: it writes, the daemon reads */
 	uint64_t kick_value;
-	int tap_fd;	    /* -1: no cable */
-	uint32_t tap_reads; /* in flight in the ring */
+	int tap_fd;	 /* -1: no cable; non-blocking */
+	bool tap_polled; /* a multishot poll of it is in the ring */
 	char tap_name[16];
-	bool wire_timer_armed;
-	uint64_t wire_timer_due;
-	struct __kernel_timespec wire_timeout;
-	uint8_t rx_buffers[SIM_NIC_READS][WIRE_FRAME_MAX];
+	/* One timeout for the faulty wire's releases and the device's held-back interrupt. */
+	bool timer_armed;
+	uint64_t timer_due;
+	struct __kernel_timespec timeout;
+	uint8_t rx_buffer[WIRE_FRAME_MAX];
 	uint8_t scratch[WIRE_FRAME_MAX];
 };
 
@@ -216,9 +216,9 @@ enum event_kind {
 	EV_WAIT_TIMEOUT,
 	EV_STOP_TIMEOUT,
 	EV_CANCEL,
-	EV_TAP_READ,
+	EV_TAP_READABLE,
 	EV_NIC_KICK,
-	EV_WIRE_TIMER,
+	EV_NIC_TIMER,
 	EV_CLOCK,
 };
 
@@ -270,7 +270,10 @@ void nic_fini(struct daemon *d);
 void nic_attach_driver(struct daemon *d, struct sim_proc *p);
 /* `p` left the kernel: if it drove the NIC, the device is reset for the next driver. */
 void nic_driver_gone(struct daemon *d, struct sim_proc *p);
-void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, int res);
+void nic_on_completion(struct daemon *d, enum event_kind kind, int res, bool more);
+/* The polling loop's look at the device (at `now_ns`), and the last before sleeping. */
+void nic_poll(struct daemon *d, uint64_t now_ns);
+void nic_before_sleep(struct daemon *d);
 /* The driver made kernel calls: TX descriptors it posted before them go out now, as if it
  * had rung the doorbell (include/packos/nic.h). */
 void nic_driver_entered(struct daemon *d);

@@ -40,11 +40,19 @@ struct io_uring_sqe *loop_get_sqe(struct daemon *d)
 int loop_init(struct daemon *d)
 {
 	struct io_uring_params params = {0};
-	params.flags = IORING_SETUP_CQSIZE;
+	/* Cooperative task running: a completion that needs the daemon's own context (a TAP
+	 * read) waits for its next system call, which a busy daemon makes within a yield,
+	 * instead of interrupting it with an IPI from the core that made the packet. */
+	params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
 	/* Each process has two requests in flight; room for all of them to complete at
 	 * once, so completions are never held back in the kernel's overflow list. */
 	params.cq_entries = 4 * d->proc_capacity + 256;
 	int err = io_uring_queue_init_params(256, &d->ring, &params);
+	if (err == -EINVAL) { /* a kernel before 5.19 */
+		params = (struct io_uring_params){.flags = IORING_SETUP_CQSIZE,
+						  .cq_entries = params.cq_entries};
+		err = io_uring_queue_init_params(256, &d->ring, &params);
+	}
 	if (err < 0) {
 		log_error("io_uring: %s", strerror(-err));
 		return -1;
@@ -240,10 +248,10 @@ static void on_completion(struct daemon *d, const struct io_uring_cqe *cqe)
 			escalate_stop(d);
 		}
 		break;
-	case EV_TAP_READ:
+	case EV_TAP_READABLE:
 	case EV_NIC_KICK:
-	case EV_WIRE_TIMER:
-		nic_on_completion(d, kind, index, cqe->res);
+	case EV_NIC_TIMER:
+		nic_on_completion(d, kind, cqe->res, cqe->flags & IORING_CQE_F_MORE);
 		break;
 	case EV_CLOCK:
 		clock_on_expiry(d, cqe->res);
@@ -266,25 +274,33 @@ uint64_t loop_now_ns(void)
  * the last work it found, and only then sleeps: a round trip in progress then costs the
  * programs no doorbell and the daemon no wake-up. The yield gives the core away at once
  * when a program is waiting for it, as on one core it always is. */
+static int sleep_for_work(struct daemon *d)
+{
+	nic_before_sleep(d);
+	return io_uring_submit_and_wait(&d->ring, 1);
+}
+
 static int wait_for_work(struct daemon *d)
 {
 	if (!channel_polling(d))
-		return io_uring_submit_and_wait(&d->ring, 1);
+		return sleep_for_work(d);
 	int err = io_uring_submit(&d->ring);
 	if (err < 0)
 		return err;
 	const uint64_t window = (uint64_t)d->opt.poll_us * 1000u;
 	uint64_t until = loop_now_ns() + window;
 	while (io_uring_cq_ready(&d->ring) == 0) {
+		uint64_t now = loop_now_ns();
+		nic_poll(d, now);
 		if (channel_poll(d)) {
 			io_uring_submit(&d->ring);
 			until = loop_now_ns() + window;
-		} else if (loop_now_ns() >= until) {
+		} else if (now >= until) {
 			if (channel_poll_stop(d)) {
 				io_uring_submit(&d->ring);
 				continue;
 			}
-			return io_uring_submit_and_wait(&d->ring, 1);
+			return sleep_for_work(d);
 		} else {
 			sched_yield();
 		}

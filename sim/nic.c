@@ -6,12 +6,15 @@
  * its interrupt enters the kernel, both plain O(1) calls on the daemon's one thread, with
  * nothing in between that could see a frame change hands halfway (docs/network.md).
  *
- * Frames from the TAP land in bounce buffers (several reads in flight) and are copied into
- * the driver's RX frame only once the device has checked its descriptor: reading straight
- * into a frame would let a read in flight write into a frame the driver has since freed.
+ * Frames from the TAP are read, once a multishot poll says it is readable, into a bounce
+ * buffer until it is empty, and copied into the driver's RX frame only once the device has
+ * checked its descriptor: reading straight into a frame would let a read in flight write
+ * into a frame the driver has since freed. One poll rather than reads kept in flight: each
+ * of those waits on the TAP on its own, and every packet would wake them all.
  * Frames to the TAP go out from the pool with one writev, header and packet apart. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
@@ -67,13 +70,47 @@ static void wire_delivered(void *context, enum wire_direction direction, const u
 		nic->device.regs->counters.tx_link_errors++;
 }
 
-static void arm_tap_read(struct daemon *d, uint32_t slot)
+static void arm_tap_poll(struct daemon *d)
 {
 	struct sim_nic *nic = &d->nic;
 	struct io_uring_sqe *sqe = loop_get_sqe(d);
-	io_uring_prep_read(sqe, nic->tap_fd, nic->rx_buffers[slot], WIRE_FRAME_MAX, 0);
-	io_uring_sqe_set_data64(sqe, event_tag(EV_TAP_READ, 0, slot));
-	nic->tap_reads++;
+	io_uring_prep_poll_multishot(sqe, nic->tap_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_TAP_READABLE, 0, 0));
+	nic->tap_polled = true;
+}
+
+static void stop_tap_poll(struct daemon *d)
+{
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
+	io_uring_prep_cancel_fd(sqe, d->nic.tap_fd, IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_CANCEL, 0, 0));
+}
+
+/* Takes every frame the TAP holds to the device (or the faulty wire); false once the TAP
+ * is gone for good. */
+static bool read_tap(struct daemon *d)
+{
+	struct sim_nic *nic = &d->nic;
+	for (;;) {
+		ssize_t got = read(nic->tap_fd, nic->rx_buffer, sizeof nic->rx_buffer);
+		if (got > 0) {
+			if (wire_is_faulty(&nic->wire))
+				wire_pass(&nic->wire, WIRE_TO_DEVICE, nic->rx_buffer, (size_t)got,
+					  loop_now_ns());
+			else
+				nic_device_receive(&nic->device, nic->rx_buffer, (size_t)got);
+			continue;
+		}
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
+			return true;
+		/* The TAP went away under us (deleted on the host): the cable is pulled for
+		 * good, and reading again would only fail again. */
+		if (nic->device.regs->link)
+			log_error("TAP %s: %s; the nic's link is down", nic->tap_name,
+				  got < 0 ? strerror(errno) : "end of file");
+		nic_device_set_link(&nic->device, false);
+		return false;
+	}
 }
 
 static void arm_kick(struct daemon *d)
@@ -153,31 +190,29 @@ void nic_start(struct daemon *d)
 	struct sim_nic *nic = &d->nic;
 	arm_kick(d);
 	if (nic->tap_fd >= 0)
-		for (uint32_t slot = 0; slot < SIM_NIC_READS; slot++)
-			arm_tap_read(d, slot);
+		arm_tap_poll(d);
 }
 
-/* A read in flight holds the TAP open inside the ring, and the ring's teardown finishes
+/* A poll in flight holds the TAP open inside the ring, and the ring's teardown finishes
  * asynchronously, after the daemon has exited: a daemon started right after this one
- * would find the device still attached (EBUSY). So the reads end here, before the exit. */
-static void cancel_tap_reads(struct daemon *d)
+ * would find the device still attached (EBUSY). So the poll ends here, before the exit. */
+static void cancel_tap_poll(struct daemon *d)
 {
 	struct sim_nic *nic = &d->nic;
-	if (nic->tap_reads == 0)
+	if (!nic->tap_polled)
 		return;
-	struct io_uring_sqe *sqe = loop_get_sqe(d);
-	io_uring_prep_cancel_fd(sqe, nic->tap_fd, IORING_ASYNC_CANCEL_ALL);
-	io_uring_sqe_set_data64(sqe, event_tag(EV_CANCEL, 0, 0));
+	stop_tap_poll(d);
 	io_uring_submit(&d->ring);
-	while (nic->tap_reads > 0) {
+	while (nic->tap_polled) {
 		struct __kernel_timespec limit = {.tv_sec = 1};
 		struct io_uring_cqe *cqe;
 		if (io_uring_wait_cqe_timeout(&d->ring, &cqe, &limit) < 0) {
-			log_error("TAP %s: %u reads would not end", nic->tap_name, nic->tap_reads);
+			log_error("TAP %s: its poll would not end", nic->tap_name);
 			return;
 		}
-		if (event_kind_of(cqe->user_data) == EV_TAP_READ)
-			nic->tap_reads--;
+		if (event_kind_of(cqe->user_data) == EV_TAP_READABLE &&
+		    !(cqe->flags & IORING_CQE_F_MORE))
+			nic->tap_polled = false;
 		io_uring_cqe_seen(&d->ring, cqe);
 	}
 }
@@ -186,7 +221,7 @@ void nic_fini(struct daemon *d)
 {
 	struct sim_nic *nic = &d->nic;
 	if (nic->tap_fd >= 0)
-		cancel_tap_reads(d);
+		cancel_tap_poll(d);
 	wire_fini(&nic->wire);
 	if (nic->tap_fd >= 0)
 		close(nic->tap_fd);
@@ -213,61 +248,71 @@ void nic_driver_gone(struct daemon *d, struct sim_proc *p)
 	log_info("%s no longer drives the nic; the device is reset", p->name);
 }
 
-static void arm_wire_timer(struct daemon *d)
+/* The NIC's one timeout, armed for `due` unless it fires sooner already. */
+static void arm_timer(struct daemon *d, uint64_t due)
 {
 	struct sim_nic *nic = &d->nic;
-	uint64_t due = wire_next_due(&nic->wire);
-	if (due == UINT64_MAX || (nic->wire_timer_armed && nic->wire_timer_due <= due))
+	if (due == UINT64_MAX || (nic->timer_armed && nic->timer_due <= due))
 		return;
-	if (nic->wire_timer_armed)
-		loop_cancel(d, event_tag(EV_WIRE_TIMER, 0, 0));
-	nic->wire_timer_due = due;
-	nic->wire_timer_armed = true;
-	nic->wire_timeout.tv_sec = (long long)(due / 1000000000u);
-	nic->wire_timeout.tv_nsec = (long long)(due % 1000000000u);
+	if (nic->timer_armed)
+		loop_cancel(d, event_tag(EV_NIC_TIMER, 0, 0));
+	nic->timer_due = due;
+	nic->timer_armed = true;
+	nic->timeout.tv_sec = (long long)(due / 1000000000u);
+	nic->timeout.tv_nsec = (long long)(due % 1000000000u);
 	struct io_uring_sqe *sqe = loop_get_sqe(d);
-	io_uring_prep_timeout(sqe, &nic->wire_timeout, 0, IORING_TIMEOUT_ABS);
-	io_uring_sqe_set_data64(sqe, event_tag(EV_WIRE_TIMER, 0, 0));
+	io_uring_prep_timeout(sqe, &nic->timeout, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_NIC_TIMER, 0, 0));
 }
 
-void nic_on_completion(struct daemon *d, enum event_kind kind, uint32_t index, int res)
+/* The faulty wire's next release is always timed. */
+static void arm_wire_timer(struct daemon *d)
+{
+	arm_timer(d, wire_next_due(&d->nic.wire));
+}
+
+void nic_poll(struct daemon *d, uint64_t now_ns)
+{
+	nic_device_raise_due(&d->nic.device, now_ns);
+}
+
+/* A held-back interrupt is raised by the polling loop when it is due (nic_poll); only a
+ * daemon about to sleep needs a timeout for it, which spares one per packet sent. */
+void nic_before_sleep(struct daemon *d)
+{
+	arm_timer(d, nic_device_interrupt_due(&d->nic.device));
+}
+
+void nic_on_completion(struct daemon *d, enum event_kind kind, int res, bool more)
 {
 	struct sim_nic *nic = &d->nic;
 	switch (kind) {
-	case EV_TAP_READ:
-		nic->tap_reads--;
+	case EV_TAP_READABLE:
+		if (!more)
+			nic->tap_polled = false;
 		if (res == -ECANCELED)
 			return;
-		if (res > 0) {
-			if (wire_is_faulty(&nic->wire))
-				wire_pass(&nic->wire, WIRE_TO_DEVICE, nic->rx_buffers[index],
-					  (size_t)res, loop_now_ns());
-			else
-				nic_device_receive(&nic->device, nic->rx_buffers[index],
-						   (size_t)res);
-		} else if (res != -EAGAIN && res != -EINTR) {
-			/* The TAP went away under us (deleted on the host): the cable is
-			 * pulled for good, and reading again would only fail again. */
-			if (nic->device.regs->link)
-				log_error("TAP %s: %s; the nic's link is down", nic->tap_name,
-					  res < 0 ? strerror(-res) : "end of file");
-			nic_device_set_link(&nic->device, false);
+		if (!read_tap(d)) {
+			if (nic->tap_polled)
+				stop_tap_poll(d); /* it would say "readable" for ever */
 			break;
 		}
-		arm_tap_read(d, index);
+		if (!nic->tap_polled)
+			arm_tap_poll(d); /* the ring ended it (overflow): poll anew */
 		break;
 	case EV_NIC_KICK:
 		if (res == -ECANCELED)
 			return;
 		tracing_doorbell(d, false);
-		nic_device_transmit(&nic->device);
+		nic_device_transmit(&nic->device, loop_now_ns());
 		arm_kick(d);
 		break;
-	case EV_WIRE_TIMER:
+	case EV_NIC_TIMER:
 		if (res == -ECANCELED)
 			return;
-		nic->wire_timer_armed = false;
+		nic->timer_armed = false;
 		wire_release_due(&nic->wire, loop_now_ns());
+		nic_device_raise_due(&nic->device, loop_now_ns());
 		break;
 	default:
 		return;
@@ -281,6 +326,6 @@ void nic_driver_entered(struct daemon *d)
 	if (__atomic_load_n(&regs->tx_tail, __ATOMIC_ACQUIRE) == regs->tx_head)
 		return;
 	tracing_doorbell(d, true);
-	nic_device_transmit(&d->nic.device);
+	nic_device_transmit(&d->nic.device, loop_now_ns());
 	arm_wire_timer(d);
 }

@@ -27,6 +27,7 @@ int nic_device_init(struct nic_device *dev, void *region, const struct nic_devic
 		.transmit_context = cfg->transmit_context,
 		.observe = cfg->observe,
 		.observe_context = cfg->observe_context,
+		.tx_interrupt_due = NIC_NO_INTERRUPT_DUE,
 	};
 	struct pk_nic_regs *r = dev->regs;
 	r->magic = PK_NIC_MAGIC;
@@ -44,10 +45,11 @@ static void reset_rings(struct nic_device *dev)
 	STORE_RELEASE(&r->control, 0);
 	STORE_RELEASE(&r->rx_tail, 0);
 	STORE_RELEASE(&r->tx_tail, 0);
-	STORE_RELEASE(&r->cause_mask, 0);
+	STORE_RELEASE(&r->tx_interrupt_delay_us, 0);
 	STORE_RELEASE(&r->rx_head, 0);
 	STORE_RELEASE(&r->tx_head, 0);
 	STORE_RELEASE(&r->cause, 0);
+	dev->tx_interrupt_due = NIC_NO_INTERRUPT_DUE;
 	memset(dev->rx_ring, 0, PK_NIC_RING_BYTES);
 	memset(dev->tx_ring, 0, PK_NIC_RING_BYTES);
 }
@@ -89,8 +91,7 @@ static void observe_frame(const struct nic_device *dev, enum nic_event_kind kind
 static void interrupt(struct nic_device *dev, uint32_t cause)
 {
 	__atomic_fetch_or(&dev->regs->cause, cause, __ATOMIC_RELEASE);
-	if ((cause & ~LOAD_ACQUIRE(&dev->regs->cause_mask)) == 0)
-		return;
+	dev->tx_interrupt_due = NIC_NO_INTERRUPT_DUE; /* a held-back TX cause goes along */
 	dev->regs->counters.interrupts++;
 	/* Raising a masked line folds into the packet the driver has not acknowledged yet,
 	 * and a line nobody attached drops the raise: either way the cause bits wait in the
@@ -180,7 +181,40 @@ static bool transmittable(const struct nic_device *dev, const struct pk_nic_desc
 	       desc->ethertype >= ETHERTYPE_MIN;
 }
 
-unsigned nic_device_transmit(struct nic_device *dev)
+enum { TX_INTERRUPT_DELAY_MAX_US = 1000000 };
+
+/* Sent packets interrupt now, or once their delay is up (see nic.h). A refusal does not
+ * wait: the driver should hear of it at once. */
+static void tx_interrupt(struct nic_device *dev, uint32_t cause, uint64_t now_ns)
+{
+	uint32_t delay_us = LOAD_ACQUIRE(&dev->regs->tx_interrupt_delay_us);
+	if (delay_us == 0 || (cause & PK_NIC_CAUSE_ERROR)) {
+		interrupt(dev, cause);
+		return;
+	}
+	if (delay_us > TX_INTERRUPT_DELAY_MAX_US)
+		delay_us = TX_INTERRUPT_DELAY_MAX_US;
+	__atomic_fetch_or(&dev->regs->cause, cause, __ATOMIC_RELEASE);
+	if (dev->tx_interrupt_due == NIC_NO_INTERRUPT_DUE)
+		dev->tx_interrupt_due = now_ns + (uint64_t)delay_us * 1000u;
+}
+
+uint64_t nic_device_interrupt_due(const struct nic_device *dev)
+{
+	return dev->tx_interrupt_due;
+}
+
+void nic_device_raise_due(struct nic_device *dev, uint64_t now_ns)
+{
+	if (now_ns < dev->tx_interrupt_due)
+		return;
+	dev->tx_interrupt_due = NIC_NO_INTERRUPT_DUE;
+	/* Taken already (another interrupt carried it): nothing left to say. */
+	if (enabled(dev) && (LOAD_ACQUIRE(&dev->regs->cause) & PK_NIC_CAUSE_TX))
+		interrupt(dev, PK_NIC_CAUSE_TX);
+}
+
+unsigned nic_device_transmit(struct nic_device *dev, uint64_t now_ns)
 {
 	struct pk_nic_regs *r = dev->regs;
 	if (!enabled(dev))
@@ -227,7 +261,7 @@ unsigned nic_device_transmit(struct nic_device *dev)
 	if (completed == 0)
 		return 0;
 	STORE_RELEASE(&r->tx_head, head);
-	interrupt(dev, cause);
+	tx_interrupt(dev, cause, now_ns);
 	return completed;
 }
 

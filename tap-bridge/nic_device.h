@@ -8,7 +8,8 @@
  *
  * The device runs inside the kernel's host (packosd), on its one thread, so its checks
  * against the kernel's frame table and its raises cannot race a kernel call. It knows
- * nothing of TAP devices or timers: the wire is a callback, so tests drive it directly. */
+ * nothing of TAP devices or timers: the wire is a callback and time an argument, so tests
+ * drive it directly. */
 #ifndef TAP_BRIDGE_NIC_DEVICE_H
 #define TAP_BRIDGE_NIC_DEVICE_H
 
@@ -66,7 +67,10 @@ struct nic_device {
 	void *transmit_context;
 	nic_observe_fn *observe;
 	void *observe_context;
+	uint64_t tx_interrupt_due; /* a sent packet's interrupt held back until then; or none */
 };
+
+#define NIC_NO_INTERRUPT_DUE UINT64_MAX
 
 /* What became of a frame from the wire. */
 enum nic_rx_outcome {
@@ -94,9 +98,14 @@ void nic_device_detach(struct nic_device *dev);
 /* One Ethernet frame arrived from the wire. */
 enum nic_rx_outcome nic_device_receive(struct nic_device *dev, const uint8_t *frame, size_t length);
 
-/* The driver rang the doorbell: sends every TX descriptor it has posted. Returns how many
- * descriptors were completed (sent or refused). */
-unsigned nic_device_transmit(struct nic_device *dev);
+/* The driver rang the doorbell at `now_ns`: sends every TX descriptor it has posted.
+ * Returns how many descriptors were completed (sent or refused). */
+unsigned nic_device_transmit(struct nic_device *dev, uint64_t now_ns);
+
+/* When the held-back interrupt of sent packets is due (NIC_NO_INTERRUPT_DUE: none), and
+ * its raise, at or after that time: the host calls it from its timer or its loop. */
+uint64_t nic_device_interrupt_due(const struct nic_device *dev);
+void nic_device_raise_due(struct nic_device *dev, uint64_t now_ns);
 
 /* The wire was plugged in or pulled out. */
 void nic_device_set_link(struct nic_device *dev, bool up);

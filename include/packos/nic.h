@@ -26,12 +26,14 @@
  * kernel call, so a driver that posts and then receives, as every driver's loop does,
  * needs no doorbell of its own.
  *
- * Interrupts: the device ORs a reason into `cause` and raises its line, unless the driver
- * masked that reason in `cause_mask`; the kernel then queues one interrupt packet and
- * masks the line until the driver calls irq_ack. A driver takes `cause` with an atomic
- * exchange to 0, services the rings, and acks. A driver that takes its sent descriptors
- * back as it posts new ones (as they all can) masks PK_NIC_CAUSE_TX: a packet forwarded to
- * the wire then costs it no wake-up of its own.
+ * Interrupts: the device ORs a reason into `cause` and raises its line; the kernel then
+ * queues one interrupt packet and masks the line until the driver calls irq_ack. A driver
+ * takes `cause` with an atomic exchange to 0, services the rings, and acks. Sent packets
+ * may wait to interrupt (moderation, as NICs' transmit interrupt delay): with
+ * `tx_interrupt_delay_us` set, PK_NIC_CAUSE_TX is raised that long after the first packet
+ * it stands for, unless another interrupt comes first and carries it along, or the driver
+ * has taken it meanwhile. Under traffic the sent packets then ride on the interrupts of
+ * the packets received, and the driver is woken once instead of twice.
  *
  * Layout: the register block in the first page, the RX ring and then the TX ring after
  * it, PK_NIC_REGION_SIZE bytes in all. Multi-byte fields are in the host's byte order:
@@ -111,7 +113,7 @@ struct pk_nic_regs {
 	uint32_t control; /* enum pk_nic_control */
 	uint32_t rx_tail;
 	uint32_t tx_tail;
-	uint32_t cause_mask; /* enum pk_nic_cause bits that do not raise the line; reset: 0 */
+	uint32_t tx_interrupt_delay_us; /* 0: at once (the reset value); at most 1 s */
 	uint8_t pad1[64 - 16];
 	/* Written by the device. */
 	uint32_t rx_head;

@@ -1,7 +1,7 @@
 /* nic-driver: the NIC's driver, and the router between its Ethernet link and the KAN.
  *
  *   nic-driver [--link PREFIX] [--gateway ADDRESS] [--no-adverts] [--advert-interval S]
- *              [--no-tx-interrupts]
+ *              [--tx-interrupt-delay US]
  *
  * The seed's sequence is this program's loop. A process sends to an address outside the
  * KAN; the kernel queues it here, the default route; the top half (router.c) decides
@@ -16,9 +16,10 @@
  * the TX descriptors posted before it (include/packos/nic.h), so a packet forwarded to
  * the wire costs no system call of its own, and it takes sent descriptors back at the
  * next pass as well as at the interrupt their completion raises (the seed's figure ends in
- * it). --no-tx-interrupts masks that interrupt, as drivers moderate theirs: one wake-up
- * less per packet sent (docs/network.md). One endpoint carries all of it, told apart
- * by source: the kernel's messages come from the KAN prefix with interface ID 0.
+ * it). That interrupt waits --tx-interrupt-delay microseconds (TX_INTERRUPT_DELAY_US; 0:
+ * none), as drivers moderate theirs: under traffic it rides on the next packet's, which
+ * spares the driver a wake-up per packet sent (docs/network.md). One endpoint carries all of it,
+ * told apart by source: the kernel's messages come from the KAN prefix with interface ID 0.
  *
  * Frames cycle: every RX descriptor holds one of the driver's frames; a received frame
  * is sent on into the KAN (and replaced), or sent back out on the wire, or reused. Frames
@@ -42,6 +43,9 @@
 
 /* A pass's batch holds the outbox, the acknowledgement and the receive burst. */
 enum { STASH_MAX = 64, RECV_BATCH = PK_BURST_MAX - PK_OUTBOX_MAX - 1 };
+/* Longer than a host takes to answer a packet, so a conversation's sent packets ride on its
+ * received ones; short beside anything a person or a timer would notice. */
+enum { TX_INTERRUPT_DELAY_US = 50, TX_INTERRUPT_DELAY_MAX_US = 1000000 };
 
 struct driver_counters {
 	uint64_t interrupts;
@@ -62,10 +66,10 @@ struct driver {
 	/* The frame in each ring slot, by slot. */
 	struct pk_frame rx_frames[PK_NIC_RING_SIZE];
 	struct pk_frame tx_frames[PK_NIC_RING_SIZE];
-	uint32_t rx_next;	 /* the next RX descriptor to take back from the device */
-	uint32_t tx_clean;	 /* the next TX descriptor to take back */
-	bool ack_due;		 /* an interrupt serviced and not acknowledged yet */
-	bool tx_interrupts;	 /* the device interrupts when it has sent */
+	uint32_t rx_next;  /* the next RX descriptor to take back from the device */
+	uint32_t tx_clean; /* the next TX descriptor to take back */
+	bool ack_due;	   /* an interrupt serviced and not acknowledged yet */
+	uint32_t tx_interrupt_delay_us;
 	struct pk_outbox outbox; /* packets into the KAN, sent with the next receive */
 	struct pk_frame stash[STASH_MAX];
 	unsigned stash_count;
@@ -388,19 +392,19 @@ static void from_kan(struct driver *d, struct pk_frame *frame, uint32_t length, 
 static void usage(void)
 {
 	fprintf(stderr, "usage: nic-driver [--link PREFIX] [--gateway ADDRESS] [--no-adverts] "
-			"[--advert-interval SECONDS] [--no-tx-interrupts]\n");
+			"[--advert-interval SECONDS] [--tx-interrupt-delay US]\n");
 	exit(2);
 }
 
 static void parse_options(int argc, char **argv, struct router_config *config,
-			  bool *ret_tx_interrupts)
+			  uint32_t *ret_tx_interrupt_delay_us)
 {
 	static const struct option options[] = {
 		{"link", required_argument, NULL, 'l'},
 		{"gateway", required_argument, NULL, 'g'},
 		{"no-adverts", no_argument, NULL, 'n'},
 		{"advert-interval", required_argument, NULL, 'i'},
-		{"no-tx-interrupts", no_argument, NULL, 't'},
+		{"tx-interrupt-delay", required_argument, NULL, 't'},
 		{0},
 	};
 	int c;
@@ -423,9 +427,14 @@ static void parse_options(int argc, char **argv, struct router_config *config,
 		case 'i':
 			config->advert_interval_s = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
-		case 't':
-			*ret_tx_interrupts = false;
+		case 't': {
+			char *end;
+			unsigned long us = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || us > TX_INTERRUPT_DELAY_MAX_US)
+				usage();
+			*ret_tx_interrupt_delay_us = (uint32_t)us;
 			break;
+		}
 		default:
 			usage();
 		}
@@ -461,8 +470,8 @@ static void start(struct driver *d, int argc, char **argv)
 	memcpy(config.kan_prefix, pk_address(0), sizeof config.kan_prefix);
 	memcpy(config.kan_address, pk_address(0), sizeof config.kan_address);
 	config.seed = pk_now_ns();
-	d->tx_interrupts = true;
-	parse_options(argc, argv, &config, &d->tx_interrupts);
+	d->tx_interrupt_delay_us = TX_INTERRUPT_DELAY_US;
+	parse_options(argc, argv, &config, &d->tx_interrupt_delay_us);
 	err = router_init(&d->router, &config, pk_now_ns());
 	if (err < 0)
 		die("router configuration", err);
@@ -474,8 +483,7 @@ static void start(struct driver *d, int argc, char **argv)
 	while (d->nic.regs->rx_tail < PK_NIC_RING_SIZE)
 		if (!post_rx(d))
 			die("frames for the RX ring", -PK_ENOMEM);
-	if (!d->tx_interrupts)
-		STORE_RELEASE(&d->nic.regs->cause_mask, PK_NIC_CAUSE_TX);
+	STORE_RELEASE(&d->nic.regs->tx_interrupt_delay_us, d->tx_interrupt_delay_us);
 	STORE_RELEASE(&d->nic.regs->control, PK_NIC_ENABLE);
 
 	char kan[PK_ADDR_STRLEN], link_local[PK_ADDR_STRLEN], link[PK_ADDR_STRLEN];

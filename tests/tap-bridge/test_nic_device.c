@@ -220,7 +220,7 @@ static void test_disabled_device_takes_nothing(void **state)
 	uint8_t wire[200];
 	size_t length = ethernet_frame(wire, NIC_MAC, PK_NIC_ETHERTYPE_IPV6, 60);
 	assert_int_equal(nic_device_receive(&b->dev, wire, length), NIC_RX_NO_DRIVER);
-	assert_int_equal(nic_device_transmit(&b->dev), 0);
+	assert_int_equal(nic_device_transmit(&b->dev, 0), 0);
 	assert_int_equal(b->dev.regs->counters.rx_disabled, 1);
 	assert_int_equal(b->sent_count, 0);
 	assert_no_interrupt(b);
@@ -260,7 +260,7 @@ static void test_iommu_refuses_frames_the_driver_does_not_own(void **state)
 	/* The same check on the way out: nothing of the victim's reaches the wire. */
 	memset(fake_port_frame_bytes(&b->fp, victims), 0x5a, 64);
 	post_tx(b, victims, 64, PK_NIC_ETHERTYPE_IPV6);
-	assert_int_equal(nic_device_transmit(&b->dev), 1);
+	assert_int_equal(nic_device_transmit(&b->dev, 0), 1);
 	assert_int_equal(b->sent_count, 0);
 	assert_int_equal(b->dev.tx_ring[0].status, PK_NIC_ERR_IOMMU);
 	assert_int_equal(b->dev.regs->counters.iommu_refused, 4);
@@ -278,7 +278,7 @@ static void test_transmit_sends_header_and_packet(void **state)
 		bytes[i] = (uint8_t)(i ^ 0x3c);
 	post_tx(b, frame, 300, PK_NIC_ETHERTYPE_IPV6);
 
-	assert_int_equal(nic_device_transmit(&b->dev), 1);
+	assert_int_equal(nic_device_transmit(&b->dev, 0), 1);
 	assert_int_equal(b->sent_count, 1);
 	assert_memory_equal(b->sent[0].header, HOST_MAC, 6);
 	assert_memory_equal(b->sent[0].header + 6, NIC_MAC, 6);
@@ -296,31 +296,73 @@ static void test_transmit_sends_header_and_packet(void **state)
 	uint32_t number;
 	assert_int_equal(kernel_frame_of(b->fp.k, b->driver, frame, &number), 0);
 	/* Nothing new posted: nothing to do, no interrupt. */
-	assert_int_equal(nic_device_transmit(&b->dev), 0);
+	assert_int_equal(nic_device_transmit(&b->dev, 0), 0);
 	assert_no_interrupt(b);
 }
 
-/* A masked reason is recorded in `cause` but raises nothing; an unmasked one raises the
- * line and the driver finds both. The device's reset clears the mask. */
-static void test_masked_causes_raise_nothing(void **state)
+/* With a delay set, sent packets interrupt only once it is up; a refusal at once. */
+static void test_tx_interrupt_waits_for_its_delay(void **state)
 {
 	struct bench *b = *state;
-	b->dev.regs->cause_mask = PK_NIC_CAUSE_TX;
+	b->dev.regs->tx_interrupt_delay_us = 50;
 	pk_frame_t frame = fake_port_frame(&b->fp, b->driver);
 	post_tx(b, frame, 100, PK_NIC_ETHERTYPE_IPV6);
-	assert_int_equal(nic_device_transmit(&b->dev), 1);
+	assert_int_equal(nic_device_transmit(&b->dev, 1000000), 1);
 	assert_int_equal(b->dev.regs->cause, PK_NIC_CAUSE_TX);
-	assert_int_equal(b->dev.regs->counters.interrupts, 0);
+	assert_int_equal(nic_device_interrupt_due(&b->dev), 1050000);
 	assert_no_interrupt(b);
-
-	post_tx(b, frame, 0, PK_NIC_ETHERTYPE_IPV6); /* refused: an error is not masked */
-	assert_int_equal(nic_device_transmit(&b->dev), 1);
-	assert_int_equal(b->dev.regs->cause, PK_NIC_CAUSE_TX | PK_NIC_CAUSE_ERROR);
+	/* A second packet sent before then keeps the first one's time. */
+	post_tx(b, frame, 100, PK_NIC_ETHERTYPE_IPV6);
+	assert_int_equal(nic_device_transmit(&b->dev, 1020000), 1);
+	assert_int_equal(nic_device_interrupt_due(&b->dev), 1050000);
+	nic_device_raise_due(&b->dev, 1049999);
+	assert_no_interrupt(b);
+	nic_device_raise_due(&b->dev, 1050000);
+	assert_int_equal(nic_device_interrupt_due(&b->dev), NIC_NO_INTERRUPT_DUE);
 	assert_int_equal(b->dev.regs->counters.interrupts, 1);
 	take_interrupt(b);
 
+	post_tx(b, frame, 0, PK_NIC_ETHERTYPE_IPV6); /* refused: said at once */
+	assert_int_equal(nic_device_transmit(&b->dev, 2000000), 1);
+	assert_int_equal(b->dev.regs->counters.interrupts, 2);
+	take_interrupt(b);
+	assert_int_equal(nic_device_interrupt_due(&b->dev), NIC_NO_INTERRUPT_DUE);
+}
+
+/* Another interrupt before the delay is up carries the sent packets' cause along, and once
+ * the driver has taken it, the delay's end raises nothing. */
+static void test_tx_interrupt_rides_on_the_next_one(void **state)
+{
+	struct bench *b = *state;
+	b->dev.regs->tx_interrupt_delay_us = 50;
+	pk_frame_t frame = fake_port_frame(&b->fp, b->driver);
+	post_tx(b, frame, 100, PK_NIC_ETHERTYPE_IPV6);
+	assert_int_equal(nic_device_transmit(&b->dev, 0), 1);
+	post_rx(b, fake_port_frame(&b->fp, b->driver));
+	uint8_t wire[200];
+	size_t length = ethernet_frame(wire, NIC_MAC, PK_NIC_ETHERTYPE_IPV6, 60);
+	assert_int_equal(nic_device_receive(&b->dev, wire, length), NIC_RX_DELIVERED);
+	assert_int_equal(b->dev.regs->cause, PK_NIC_CAUSE_RX | PK_NIC_CAUSE_TX);
+	assert_int_equal(nic_device_interrupt_due(&b->dev), NIC_NO_INTERRUPT_DUE);
+	take_interrupt(b);
+	b->dev.regs->cause = 0; /* the driver took both */
+	nic_device_raise_due(&b->dev, 1000000);
+	assert_no_interrupt(b);
+	assert_int_equal(b->dev.regs->counters.interrupts, 1);
+
+	/* Taken before its time without another interrupt: nothing to raise either. */
+	post_tx(b, frame, 100, PK_NIC_ETHERTYPE_IPV6);
+	assert_int_equal(nic_device_transmit(&b->dev, 2000000), 1);
+	b->dev.regs->cause = 0;
+	nic_device_raise_due(&b->dev, 3000000);
+	assert_no_interrupt(b);
+
+	/* The reset forgets the delay and anything held back. */
+	post_tx(b, frame, 100, PK_NIC_ETHERTYPE_IPV6);
+	assert_int_equal(nic_device_transmit(&b->dev, 4000000), 1);
 	nic_device_detach(&b->dev);
-	assert_int_equal(b->dev.regs->cause_mask, 0);
+	assert_int_equal(b->dev.regs->tx_interrupt_delay_us, 0);
+	assert_int_equal(nic_device_interrupt_due(&b->dev), NIC_NO_INTERRUPT_DUE);
 	nic_device_attach(&b->dev, b->driver);
 }
 
@@ -332,7 +374,7 @@ static void test_transmit_refuses_bad_lengths_and_counts_link_errors(void **stat
 	post_tx(b, frame, MTU + 1, PK_NIC_ETHERTYPE_IPV6);
 	post_tx(b, frame, 100, 0x05dc); /* an 802.3 length, not a type */
 	post_tx(b, frame, MTU, PK_NIC_ETHERTYPE_IPV6);
-	assert_int_equal(nic_device_transmit(&b->dev), 4);
+	assert_int_equal(nic_device_transmit(&b->dev, 0), 4);
 	assert_int_equal(b->dev.tx_ring[0].status, PK_NIC_ERR_LENGTH);
 	assert_int_equal(b->dev.tx_ring[1].status, PK_NIC_ERR_LENGTH);
 	assert_int_equal(b->dev.tx_ring[2].status, PK_NIC_ERR_LENGTH);
@@ -343,7 +385,7 @@ static void test_transmit_refuses_bad_lengths_and_counts_link_errors(void **stat
 
 	b->transmit_error = -5;
 	post_tx(b, frame, 64, PK_NIC_ETHERTYPE_IPV6);
-	assert_int_equal(nic_device_transmit(&b->dev), 1);
+	assert_int_equal(nic_device_transmit(&b->dev, 0), 1);
 	assert_int_equal(b->dev.tx_ring[4].status, PK_NIC_DONE);
 	assert_int_equal(b->dev.regs->counters.tx_link_errors, 1);
 	assert_int_equal(b->dev.regs->counters.tx_packets, 1);
@@ -355,7 +397,7 @@ static void test_transmit_takes_at_most_one_ring(void **state)
 {
 	struct bench *b = *state;
 	b->dev.regs->tx_tail = 5 * PK_NIC_RING_SIZE;
-	assert_int_equal(nic_device_transmit(&b->dev), PK_NIC_RING_SIZE);
+	assert_int_equal(nic_device_transmit(&b->dev, 0), PK_NIC_RING_SIZE);
 	assert_int_equal(b->dev.regs->tx_head, PK_NIC_RING_SIZE);
 	assert_int_equal(b->dev.regs->counters.tx_bad_length, PK_NIC_RING_SIZE);
 	take_interrupt(b);
@@ -459,7 +501,7 @@ static void test_observer_hears_frames_then_their_interrupts(void **state)
 	pk_frame_t tx = fake_port_frame(&b->fp, b->driver);
 	post_tx(b, tx, 60, PK_NIC_ETHERTYPE_IPV6);
 	b->event_count = 0;
-	assert_int_equal(nic_device_transmit(&b->dev), 1);
+	assert_int_equal(nic_device_transmit(&b->dev, 0), 1);
 	assert_int_equal(b->event_count, 2);
 	expect_event(b, 0, NIC_EVENT_TX, 0, 60, 0);
 	assert_int_equal(b->events[0].frame, PK_FRAME_NUMBER(tx));
@@ -501,7 +543,8 @@ int main(void)
 		T(test_transmit_refuses_bad_lengths_and_counts_link_errors),
 		T(test_transmit_takes_at_most_one_ring),
 		T(test_interrupts_fold_until_acknowledged),
-		T(test_masked_causes_raise_nothing),
+		T(test_tx_interrupt_waits_for_its_delay),
+		T(test_tx_interrupt_rides_on_the_next_one),
 		T(test_driver_death_resets_the_device),
 		T(test_link_changes_interrupt_the_driver),
 		T(test_observer_hears_frames_then_their_interrupts),
