@@ -217,6 +217,7 @@ enum event_kind {
 	EV_STOP_TIMEOUT,
 	EV_CANCEL,
 	EV_TAP_READABLE,
+	EV_TAP_MORE, /* the TAP held more than one read's budget */
 	EV_NIC_KICK,
 	EV_NIC_TIMER,
 	EV_CLOCK,
@@ -297,7 +298,8 @@ bool channel_polling(const struct daemon *d);
 bool channel_poll(struct daemon *d);
 bool channel_poll_stop(struct daemon *d);
 void channel_forget(struct daemon *d, struct sim_proc *p);
-/* Drops every wait of a process that is going, with its timeouts. */
+/* Drops every wait of a process that is going; their timeouts, left in flight, find it
+ * gone when they fire. */
 void channel_unpark_all(struct sim_proc *p);
 
 /* tracing.c: the daemon's events into its trace; each returns at once while it is off. */

@@ -249,6 +249,7 @@ static void on_completion(struct daemon *d, const struct io_uring_cqe *cqe)
 		}
 		break;
 	case EV_TAP_READABLE:
+	case EV_TAP_MORE:
 	case EV_NIC_KICK:
 	case EV_NIC_TIMER:
 		nic_on_completion(d, kind, cqe->res, cqe->flags & IORING_CQE_F_MORE);
@@ -269,17 +270,17 @@ uint64_t loop_now_ns(void)
 	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-/* Returns once there are completions, or work found by polling. While programs are in
- * the poll set, the daemon looks at their rings between yields for up to --poll-us after
- * the last work it found, and only then sleeps: a round trip in progress then costs the
- * programs no doorbell and the daemon no wake-up. The yield gives the core away at once
- * when a program is waiting for it, as on one core it always is. */
 static int sleep_for_work(struct daemon *d)
 {
 	nic_before_sleep(d);
 	return io_uring_submit_and_wait(&d->ring, 1);
 }
 
+/* Returns once there are completions, or work found by polling. While programs are in
+ * the poll set, the daemon looks at their rings between yields for up to --poll-us after
+ * the last work it found, and only then sleeps: a round trip in progress then costs the
+ * programs no doorbell and the daemon no wake-up. The yield gives the core away at once
+ * when a program is waiting for it, as on one core it always is. */
 static int wait_for_work(struct daemon *d)
 {
 	if (!channel_polling(d))

@@ -86,12 +86,25 @@ static void stop_tap_poll(struct daemon *d)
 	io_uring_sqe_set_data64(sqe, event_tag(EV_CANCEL, 0, 0));
 }
 
-/* Takes every frame the TAP holds to the device (or the faulty wire); false once the TAP
- * is gone for good. */
-static bool read_tap(struct daemon *d)
+enum tap_state { TAP_EMPTY, TAP_MORE, TAP_GONE };
+
+/* Frames read from the TAP at a time: a host sending faster than the daemon reads must not
+ * keep it from its other work (NAPI's budget). */
+enum { TAP_READ_BUDGET = 64 };
+
+/* Comes back through the ring, after the completions already there, to read on. */
+static void read_tap_later(struct daemon *d)
+{
+	struct io_uring_sqe *sqe = loop_get_sqe(d);
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, event_tag(EV_TAP_MORE, 0, 0));
+}
+
+/* Takes what the TAP holds, up to the budget, to the device (or the faulty wire). */
+static enum tap_state read_tap(struct daemon *d)
 {
 	struct sim_nic *nic = &d->nic;
-	for (;;) {
+	for (unsigned i = 0; i < TAP_READ_BUDGET; i++) {
 		ssize_t got = read(nic->tap_fd, nic->rx_buffer, sizeof nic->rx_buffer);
 		if (got > 0) {
 			if (wire_is_faulty(&nic->wire))
@@ -102,15 +115,16 @@ static bool read_tap(struct daemon *d)
 			continue;
 		}
 		if (got < 0 && (errno == EAGAIN || errno == EINTR))
-			return true;
+			return TAP_EMPTY;
 		/* The TAP went away under us (deleted on the host): the cable is pulled for
 		 * good, and reading again would only fail again. */
 		if (nic->device.regs->link)
 			log_error("TAP %s: %s; the nic's link is down", nic->tap_name,
 				  got < 0 ? strerror(errno) : "end of file");
 		nic_device_set_link(&nic->device, false);
-		return false;
+		return TAP_GONE;
 	}
+	return TAP_MORE;
 }
 
 static void arm_kick(struct daemon *d)
@@ -288,13 +302,21 @@ void nic_on_completion(struct daemon *d, enum event_kind kind, int res, bool mor
 	struct sim_nic *nic = &d->nic;
 	switch (kind) {
 	case EV_TAP_READABLE:
-		if (!more)
+	case EV_TAP_MORE:
+		if (kind == EV_TAP_READABLE && !more)
 			nic->tap_polled = false;
 		if (res == -ECANCELED)
 			return;
-		if (!read_tap(d)) {
+		switch (read_tap(d)) {
+		case TAP_GONE:
 			if (nic->tap_polled)
 				stop_tap_poll(d); /* it would say "readable" for ever */
+			arm_wire_timer(d);
+			return;
+		case TAP_MORE:
+			read_tap_later(d);
+			break;
+		case TAP_EMPTY:
 			break;
 		}
 		if (!nic->tap_polled)

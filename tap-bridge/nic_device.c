@@ -181,8 +181,6 @@ static bool transmittable(const struct nic_device *dev, const struct pk_nic_desc
 	       desc->ethertype >= ETHERTYPE_MIN;
 }
 
-enum { TX_INTERRUPT_DELAY_MAX_US = 1000000 };
-
 /* Sent packets interrupt now, or once their delay is up (see nic.h). A refusal does not
  * wait: the driver should hear of it at once. */
 static void tx_interrupt(struct nic_device *dev, uint32_t cause, uint64_t now_ns)
@@ -192,8 +190,8 @@ static void tx_interrupt(struct nic_device *dev, uint32_t cause, uint64_t now_ns
 		interrupt(dev, cause);
 		return;
 	}
-	if (delay_us > TX_INTERRUPT_DELAY_MAX_US)
-		delay_us = TX_INTERRUPT_DELAY_MAX_US;
+	if (delay_us > PK_NIC_TX_INTERRUPT_DELAY_MAX_US)
+		delay_us = PK_NIC_TX_INTERRUPT_DELAY_MAX_US;
 	__atomic_fetch_or(&dev->regs->cause, cause, __ATOMIC_RELEASE);
 	if (dev->tx_interrupt_due == NIC_NO_INTERRUPT_DUE)
 		dev->tx_interrupt_due = now_ns + (uint64_t)delay_us * 1000u;

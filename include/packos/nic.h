@@ -113,7 +113,7 @@ struct pk_nic_regs {
 	uint32_t control; /* enum pk_nic_control */
 	uint32_t rx_tail;
 	uint32_t tx_tail;
-	uint32_t tx_interrupt_delay_us; /* 0: at once (the reset value); at most 1 s */
+	uint32_t tx_interrupt_delay_us; /* 0: at once (the reset value); see the MAX below */
 	uint8_t pad1[64 - 16];
 	/* Written by the device. */
 	uint32_t rx_head;
@@ -124,12 +124,13 @@ struct pk_nic_regs {
 	struct pk_nic_counters counters;
 };
 
-#define PK_NIC_REGS_SIZE    4096u
-#define PK_NIC_RING_BYTES   (PK_NIC_RING_SIZE * sizeof(struct pk_nic_desc))
-#define PK_NIC_RX_RING_AT   PK_NIC_REGS_SIZE
-#define PK_NIC_TX_RING_AT   (PK_NIC_RX_RING_AT + PK_NIC_RING_BYTES)
-#define PK_NIC_REGION_SIZE  (PK_NIC_TX_RING_AT + PK_NIC_RING_BYTES)
-#define PK_NIC_ETHERNET_MTU 1500u
+#define PK_NIC_REGS_SIZE		 4096u
+#define PK_NIC_RING_BYTES		 (PK_NIC_RING_SIZE * sizeof(struct pk_nic_desc))
+#define PK_NIC_RX_RING_AT		 PK_NIC_REGS_SIZE
+#define PK_NIC_TX_RING_AT		 (PK_NIC_RX_RING_AT + PK_NIC_RING_BYTES)
+#define PK_NIC_REGION_SIZE		 (PK_NIC_TX_RING_AT + PK_NIC_RING_BYTES)
+#define PK_NIC_ETHERNET_MTU		 1500u
+#define PK_NIC_TX_INTERRUPT_DELAY_MAX_US 1000000u /* longer delays are cut to this */
 
 _Static_assert(sizeof(struct pk_nic_desc) == 32, "a descriptor is 32 bytes");
 _Static_assert(offsetof(struct pk_nic_regs, control) == 64, "driver registers at 64");

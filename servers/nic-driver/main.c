@@ -18,8 +18,9 @@
  * next pass as well as at the interrupt their completion raises (the seed's figure ends in
  * it). That interrupt waits --tx-interrupt-delay microseconds (TX_INTERRUPT_DELAY_US; 0:
  * none), as drivers moderate theirs: under traffic it rides on the next packet's, which
- * spares the driver a wake-up per packet sent (docs/network.md). One endpoint carries all of it,
- * told apart by source: the kernel's messages come from the KAN prefix with interface ID 0.
+ * spares the driver a wake-up per packet sent (docs/network.md). One endpoint carries all
+ * of it, told apart by source: the kernel's messages come from the KAN prefix with
+ * interface ID 0.
  *
  * Frames cycle: every RX descriptor holds one of the driver's frames; a received frame
  * is sent on into the KAN (and replaced), or sent back out on the wire, or reused. Frames
@@ -45,7 +46,7 @@
 enum { STASH_MAX = 64, RECV_BATCH = PK_BURST_MAX - PK_OUTBOX_MAX - 1 };
 /* Longer than a host takes to answer a packet, so a conversation's sent packets ride on its
  * received ones; short beside anything a person or a timer would notice. */
-enum { TX_INTERRUPT_DELAY_US = 50, TX_INTERRUPT_DELAY_MAX_US = 1000000 };
+enum { TX_INTERRUPT_DELAY_US = 50 };
 
 struct driver_counters {
 	uint64_t interrupts;
@@ -87,8 +88,8 @@ static void die(const char *what, int err)
 
 /* ---- Frames ------------------------------------------------------------------------------ */
 
-/* Each interrupt brings a frame of its own, so the stash grows by one a packet from the
- * wire: when it is full, half of it goes back to the pool in one entry into the kernel,
+/* Each interrupt brings a frame of its own, so the stash grows by one an interrupt: when
+ * it is full, half of it goes back to the pool in one entry into the kernel,
  * rather than a frame at a time. */
 static void stash_put(struct driver *d, struct pk_frame *frame)
 {
@@ -430,7 +431,8 @@ static void parse_options(int argc, char **argv, struct router_config *config,
 		case 't': {
 			char *end;
 			unsigned long us = strtoul(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || us > TX_INTERRUPT_DELAY_MAX_US)
+			if (*optarg == '\0' || *end != '\0' ||
+			    us > PK_NIC_TX_INTERRUPT_DELAY_MAX_US)
 				usage();
 			*ret_tx_interrupt_delay_us = (uint32_t)us;
 			break;

@@ -102,9 +102,9 @@ int pk_outbox_add(struct pk_outbox *out, struct pk_frame *frame, uint32_t length
  * A refused send stops the receive from waiting, so its news comes at once. Afterwards
  * `out` holds only the frames the kernel refused, each the caller's again with its error
  * in `status`, for the caller to take out (one that cannot be mapped back is freed).
- * Returns the packets received, or the first
- * receive's error (0 with max 0); -PK_EINVAL, with nothing run, if `out` holds more than
- * PK_OUTBOX_MAX or the calls would exceed PK_BURST_MAX. */
+ * Returns the packets received, or the first receive's error (0 with max 0); -PK_EINVAL,
+ * with nothing run, if `out` holds more than PK_OUTBOX_MAX, the calls would exceed
+ * PK_BURST_MAX, or there is nothing to do. */
 int pk_pass(struct pk_outbox *out, const struct pk_kcall *call, int *ret_call_status,
 	    pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
 	    uint32_t timeout_ms);
