@@ -2,9 +2,11 @@
 # bench_net: ping from the host to a PackOS process through the NIC (TAP, tap-bridge,
 # nic-driver, the KAN, kan-echo), beside, in the same run, the floor for any user-space
 # endpoint behind a TAP device (bench/tap_responder.c: one read and one write per
-# packet) and kernel-to-kernel ping over a veth pair. Round-trip time (ping -i 0, 2,000
-# requests) and flood rate (ping -f, 20,000 requests), with everything on one core and
-# with the pinger and the endpoint on two. Target: PackOS within 4x the floor.
+# packet) and kernel-to-kernel ping over a veth pair. Round-trip time (ping -i 0: the
+# median of 7 rounds of 1,000 requests, the three paths taking turns round by round, so a
+# machine that slows down for a while slows all three) and flood rate (ping -f, 20,000
+# requests), with everything on one core and with the pinger and the endpoint on two.
+# Target: PackOS within 4x the floor.
 #   bench/bench_net.sh [BUILD_DIR]      as root; in a network namespace of its own
 set -eu
 cd "$(dirname "$0")/.."
@@ -47,8 +49,11 @@ ip -n "$peer" link set vb1 up
 scripts/host-net up --tap packos0 --user root >/dev/null
 
 rtt_us() { # CPU TARGET
-	taskset -c "$1" ping -6 -n -q -c 2000 -i 0 -W 2 "$2" |
+	taskset -c "$1" ping -6 -n -q -c 1000 -i 0 -W 2 "$2" |
 		awk -F'[/ ]+' '/^rtt/ { printf "%.1f", $8 * 1000 }'
+}
+median() { # VALUE...
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 flood_pps() { # CPU TARGET
 	taskset -c "$1" ping -6 -n -q -f -c 20000 -W 2 "$2" |
@@ -82,11 +87,17 @@ printf '%-10s %-34s %12s %12s %14s\n' placement path "rtt (us)" "flood (/s)" "rt
 for placement in "one core:0:0" "two cores:0:1"; do
 	IFS=: read -r name ping_cpu endpoint_cpu <<<"$placement"
 	start_endpoints "$endpoint_cpu"
-	veth_rtt=$(rtt_us "$ping_cpu" fd00:bf::2)
+	veth=() floor=() packos=()
+	for _ in 1 2 3 4 5 6 7; do
+		veth+=("$(rtt_us "$ping_cpu" fd00:bf::2)")
+		floor+=("$(rtt_us "$ping_cpu" fd00:be::2)")
+		packos+=("$(rtt_us "$ping_cpu" fd6b:616e::7)")
+	done
+	veth_rtt=$(median "${veth[@]}")
+	floor_rtt=$(median "${floor[@]}")
+	packos_rtt=$(median "${packos[@]}")
 	veth_rate=$(flood_pps "$ping_cpu" fd00:bf::2)
-	floor_rtt=$(rtt_us "$ping_cpu" fd00:be::2)
 	floor_rate=$(flood_pps "$ping_cpu" fd00:be::2)
-	packos_rtt=$(rtt_us "$ping_cpu" fd6b:616e::7)
 	packos_rate=$(flood_pps "$ping_cpu" fd6b:616e::7)
 	stop_endpoints
 	printf '%-10s %-34s %12s %12s %14s\n' "$name" "veth, kernel to kernel" "$veth_rtt" \

@@ -174,6 +174,7 @@ int frame_alloc(struct kernel *k, uint32_t proc, uint32_t *ret_index)
 	frame_list_push_tail(pool, &p->owned, index);
 	pool->owned++;
 	pool->frames[index].length = 0;
+	pool->frames[index].kmsg = 0;
 	/* A frame still holds its last owner's bytes; no process may read another's. */
 	kbytes_zero(frame_bytes(pool, index), PK_FRAME_SIZE);
 	*ret_index = index;
@@ -184,8 +185,10 @@ uint32_t frame_take_free(struct frame_pool *pool)
 {
 	uint32_t index = frame_list_pop_head(pool, &pool->free);
 	/* The frame still holds its last owner's bytes; its next reader must not see them. */
-	if (index != KNIL)
+	if (index != KNIL) {
 		kbytes_zero(frame_bytes(pool, index), PK_FRAME_SIZE);
+		pool->frames[index].kmsg = 0;
+	}
 	return index;
 }
 

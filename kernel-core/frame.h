@@ -28,6 +28,7 @@ struct frame {
 	uint32_t refs;	     /* SHARED: ring slots and share records that name it */
 	uint16_t length;     /* bytes of packet in the frame */
 	uint8_t state;	     /* enum frame_state, as last written; see frame_is_free */
+	uint8_t kmsg;	     /* enum pk_kmsg_type while it holds a message the kernel wrote */
 };
 
 struct frame_list {

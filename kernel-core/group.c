@@ -308,6 +308,7 @@ int group_take(struct kernel *k, uint32_t proc, uint32_t endpoint, struct kan_de
 		ret->length = k->frames.frames[frame].length;
 		ret->lost = m->lost > UINT32_MAX ? UINT32_MAX : (uint32_t)m->lost;
 		ret->shared = 1;
+		ret->kmsg = k->frames.frames[frame].kmsg;
 		m->lost = 0;
 		if (g->kind != GROUP_CLOCK)
 			k->stats.multicast_received++;

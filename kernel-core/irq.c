@@ -64,6 +64,7 @@ static int irq_deliver(struct kernel *k, uint32_t line)
 		return -PK_ENOMEM;
 	l->sequence++;
 	uint32_t length = irq_write_packet(k, line, frame_bytes(&k->frames, frame));
+	k->frames.frames[frame].kmsg = PK_KMSG_IRQ;
 	k->stats.irq_delivered++;
 	l->held_back = 0;
 	l->masked = 1;

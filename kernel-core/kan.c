@@ -85,6 +85,7 @@ static void kan_take_from_sender(struct kernel *k, uint32_t proc, uint32_t frame
 	k->port.ops->po_frame_revoke(k->port.ctx, proc_handle(&k->procs, proc), frame);
 	frame_list_remove(pool, &k->procs.procs[proc].owned, frame);
 	pool->owned--;
+	pool->frames[frame].kmsg = 0; /* whatever the kernel wrote, it is the sender's packet now */
 	k->stats.packets_sent++;
 }
 
@@ -211,6 +212,7 @@ int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, struct kan_deli
 	ret->length = pool->frames[frame].length;
 	ret->lost = 0;
 	ret->shared = 0;
+	ret->kmsg = pool->frames[frame].kmsg;
 	return 0;
 }
 

@@ -19,6 +19,7 @@ struct kan_delivery {
 	uint32_t length;
 	uint32_t lost; /* packets of the same group lost just before this one */
 	uint8_t shared;
+	uint8_t kmsg; /* enum pk_kmsg_type of a message the kernel wrote; 0 for a packet */
 };
 
 struct kernel;

@@ -54,7 +54,7 @@ static void delivery_results(const struct kernel *k, const struct kan_delivery *
 {
 	ret[0] = d->shared ? frame_share_handle(&k->frames, d->frame)
 			   : frame_handle(&k->frames, d->frame);
-	ret[1] = (uint64_t)d->lost << 32 | d->length;
+	ret[1] = (uint64_t)d->lost << 32 | (uint64_t)d->kmsg << 24 | d->length;
 }
 
 static int kc_recv(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])

@@ -64,6 +64,7 @@ int tick_fire(struct kernel *k, uint64_t now_ns)
 	}
 	k->frames.frames[frame].length =
 		(uint16_t)tick_write_packet(k, frame_bytes(&k->frames, frame));
+	k->frames.frames[frame].kmsg = PK_KMSG_TICK;
 	frame_share(&k->frames, frame);
 	group_put(k, GROUP_CLOCK_INDEX, frame);
 	return 0;

@@ -59,20 +59,34 @@ int pk_call(const struct pk_kcall *call, struct pk_kresult *result)
 	return run_one((struct backend_call){.call = *call}, result);
 }
 
-/* The kernel has just given the caller `handle`: map it, or give it back. */
-static int take_frame(pk_frame_t handle, struct pk_frame *frame)
+/* The kernel has just given the caller `handle`, a frame holding a kernel message of type
+ * `kmsg` or (0) a packet: map it, or give it back. An interrupt packet stays unmapped: its
+ * type is all a driver needs, and mapping a frame in and out is most of what an interrupt
+ * would cost it (pk_frame_open maps one whose bytes are wanted). */
+static int take_frame(pk_frame_t handle, uint32_t kmsg, struct pk_frame *frame)
 {
-	uint8_t *data = backend_frame_map(handle);
-	if (data == NULL) {
-		struct pk_kresult ignored;
-		run_one(plain_call(PK_KC_frame_free, handle, 0), &ignored);
-		return -PK_ENOMEM;
+	uint8_t *data = NULL;
+	if (kmsg != PK_KMSG_IRQ) {
+		data = backend_frame_map(handle);
+		if (data == NULL) {
+			struct pk_kresult ignored;
+			run_one(plain_call(PK_KC_frame_free, handle, 0), &ignored);
+			return -PK_ENOMEM;
+		}
 	}
 	frame->handle = handle;
 	frame->data = data;
 	frame->shared = PK_HANDLE_KIND(handle) == PK_HANDLE_SHARE;
+	frame->kmsg = (uint8_t)kmsg;
 	frame->lost = 0;
 	return 0;
+}
+
+int pk_frame_open(struct pk_frame *frame)
+{
+	if (frame->data == NULL)
+		frame->data = backend_frame_map(frame->handle);
+	return frame->data != NULL ? 0 : -PK_ENOMEM;
 }
 
 int pk_frame_alloc(struct pk_frame *frame)
@@ -81,7 +95,7 @@ int pk_frame_alloc(struct pk_frame *frame)
 	int err = run_one(plain_call(PK_KC_frame_alloc, 0, 0), &r);
 	if (err < 0)
 		return err;
-	return take_frame(r.ret[0], frame);
+	return take_frame(r.ret[0], 0, frame);
 }
 
 int pk_frame_free(struct pk_frame *frame)
@@ -131,7 +145,7 @@ static int finish_recv(const struct pk_kresult *r, struct pk_frame *frame, uint3
 {
 	if (r->status < 0)
 		return (int)r->status;
-	int err = take_frame(r->ret[0], frame);
+	int err = take_frame(r->ret[0], PK_RECV_KMSG(r->ret[1]), frame);
 	if (err < 0)
 		return err;
 	*length = PK_RECV_LENGTH(r->ret[1]);
@@ -192,7 +206,8 @@ static int take_frames(struct pk_kresult *r, unsigned count, struct pk_frame *fr
 			run_one(plain_call(PK_KC_frame_free, r[i].ret[0], 0), &ignored);
 			continue;
 		}
-		err = take_frame(r[i].ret[0], &frames[taken]); /* gives it back if it fails */
+		/* It gives the frame back if it fails. */
+		err = take_frame(r[i].ret[0], PK_RECV_KMSG(r[i].ret[1]), &frames[taken]);
 		if (err != 0)
 			continue;
 		frames[taken].lost = PK_RECV_LOST(r[i].ret[1]);

@@ -80,9 +80,12 @@ struct pk_kresult {
 /* recv's second result word: the packet's length in the low 16 bits, and in the high 32
  * the packets the endpoint lost just before this one from the same source of shared
  * packets (a multicast group: overwritten before it read them; the clock: ticks missed).
- * Bits 16 to 31 are 0 for recv. A packet from an endpoint's own queue never reports a
- * loss. */
+ * Bits 24 to 31 say what the kernel wrote: the packet's enum pk_kmsg_type (kmsg.h) if
+ * the kernel made it (an interrupt, a tick), else 0; a receiver can tell an interrupt
+ * without reading the frame. Bits 16 to 23 are 0 for recv. A packet from an endpoint's
+ * own queue never reports a loss. */
 #define PK_RECV_LENGTH(word) ((uint32_t)((word)&0xffffu))
+#define PK_RECV_KMSG(word)   ((uint32_t)((uint64_t)(word) >> 24) & 0xffu)
 #define PK_RECV_LOST(word)   ((uint32_t)((uint64_t)(word) >> 32))
 /* recv_any's second result word is recv's, with bits 16 to 23 naming the binding the
  * packet came through: the slot context_bind answered for its endpoint. */

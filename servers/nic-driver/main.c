@@ -24,8 +24,10 @@
  *
  * Frames cycle: every RX descriptor holds one of the driver's frames; a received frame
  * is sent on into the KAN (and replaced), or sent back out on the wire, or reused. Frames
- * the router or the TX ring gives back wait in a small stash for the next use, so a
- * forwarded packet costs no allocation beyond the one its replacement needs. */
+ * the router or the TX ring gives back wait in a small stash for the next use, and the
+ * pool refills it in bursts, so a forwarded packet costs no entry into the kernel of its
+ * own for its replacement. Interrupt packets are never mapped: the receive says what they
+ * are, and they go back to the pool in bursts. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
@@ -43,7 +45,8 @@
 #define STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
 /* A pass's batch holds the outbox, the acknowledgement and the receive burst. */
-enum { STASH_MAX = 64, RECV_BATCH = PK_BURST_MAX - PK_OUTBOX_MAX - 1 };
+enum { STASH_MAX = 64, STASH_REFILL = 16, UNREAD_MAX = 16 };
+enum { RECV_BATCH = PK_BURST_MAX - PK_OUTBOX_MAX - 1 };
 /* Longer than a host takes to answer a packet, so a conversation's sent packets ride on its
  * received ones; short beside anything a person or a timer would notice. */
 enum { TX_INTERRUPT_DELAY_US = 50 };
@@ -62,7 +65,6 @@ struct driver {
 	struct pk_nic nic;
 	pk_endpoint_t endpoint;
 	pk_irq_t irq;
-	uint8_t kernel_address[PK_IPV6_ADDR_SIZE];
 	struct router router;
 	/* The frame in each ring slot, by slot. */
 	struct pk_frame rx_frames[PK_NIC_RING_SIZE];
@@ -74,6 +76,8 @@ struct driver {
 	struct pk_outbox outbox; /* packets into the KAN, sent with the next receive */
 	struct pk_frame stash[STASH_MAX];
 	unsigned stash_count;
+	struct pk_frame unread[UNREAD_MAX]; /* interrupt packets, never mapped, to free */
+	unsigned unread_count;
 	struct driver_counters counters;
 	char status_text[STATUS_TEXT_MAX];
 };
@@ -88,9 +92,8 @@ static void die(const char *what, int err)
 
 /* ---- Frames ------------------------------------------------------------------------------ */
 
-/* Each interrupt brings a frame of its own, so the stash grows by one an interrupt: when
- * it is full, half of it goes back to the pool in one entry into the kernel,
- * rather than a frame at a time. */
+/* Frames the router or the TX ring gives back; when the stash is full, half of it goes
+ * back to the pool in one entry into the kernel rather than a frame at a time. */
 static void stash_put(struct driver *d, struct pk_frame *frame)
 {
 	if (d->stash_count == STASH_MAX) {
@@ -101,16 +104,37 @@ static void stash_put(struct driver *d, struct pk_frame *frame)
 	*frame = (struct pk_frame){0};
 }
 
+/* Each interrupt packet brings a frame, which libpk leaves unmapped (the receive says what
+ * it is): it cannot serve as an RX buffer, so it goes back to the pool, UNREAD_MAX at once,
+ * and costs no mapping in or out. */
+static void give_back_unread(struct driver *d, struct pk_frame *frame)
+{
+	if (frame->data != NULL) {
+		stash_put(d, frame);
+		return;
+	}
+	d->unread[d->unread_count++] = *frame;
+	*frame = (struct pk_frame){0};
+	if (d->unread_count == UNREAD_MAX) {
+		pk_frame_free_burst(d->unread, UNREAD_MAX);
+		d->unread_count = 0;
+	}
+}
+
+/* A frame from the stash; an empty stash is filled with a burst from the pool, so traffic
+ * that only comes in costs an allocation per STASH_REFILL packets, not per packet. */
 static int stash_take(struct driver *d, struct pk_frame *ret)
 {
-	if (d->stash_count > 0) {
-		*ret = d->stash[--d->stash_count];
-		return 0;
+	if (d->stash_count == 0) {
+		int got = pk_frame_alloc_burst(d->stash, STASH_REFILL);
+		if (got < 0) {
+			d->counters.no_frame++;
+			return got;
+		}
+		d->stash_count = (unsigned)got;
 	}
-	int err = pk_frame_alloc(ret);
-	if (err < 0)
-		d->counters.no_frame++;
-	return err;
+	*ret = d->stash[--d->stash_count];
+	return 0;
 }
 
 /* ---- The rings --------------------------------------------------------------------------- */
@@ -286,13 +310,6 @@ static void on_interrupt(struct driver *d)
 
 /* ---- Packets from the KAN ---------------------------------------------------------------- */
 
-static bool is_kernel_message(const struct driver *d, const uint8_t *packet, uint32_t length)
-{
-	const struct pk_ipv6_header *h = (const void *)packet;
-	return length >= PK_IPV6_HEADER_SIZE && h->next_header == PK_KMSG_NEXT_HEADER &&
-	       memcmp(h->source, d->kernel_address, PK_IPV6_ADDR_SIZE) == 0;
-}
-
 static bool is_status_query(const uint8_t *packet, uint32_t length)
 {
 	const struct pk_ipv6_header *h = (const void *)packet;
@@ -371,10 +388,10 @@ static void from_kan(struct driver *d, struct pk_frame *frame, uint32_t length, 
 		pk_frame_free(frame);
 		return;
 	}
-	if (is_kernel_message(d, frame->data, length)) {
-		const uint8_t *message = frame->data + PK_IPV6_HEADER_SIZE;
-		bool interrupt = length > PK_IPV6_HEADER_SIZE && message[0] == PK_KMSG_IRQ;
-		stash_put(d, frame);
+	if (frame->kmsg != 0) {
+		/* The kernel's message, its type told by the receive: no bytes to read. */
+		bool interrupt = frame->kmsg == PK_KMSG_IRQ;
+		give_back_unread(d, frame);
 		if (interrupt)
 			on_interrupt(d);
 		return;
@@ -463,7 +480,6 @@ static void start(struct driver *d, int argc, char **argv)
 	if (err < 0)
 		die("no NIC to drive (the manifest gives it with device=nic)", err);
 	d->endpoint = pk_endpoint(0);
-	memcpy(d->kernel_address, pk_address(0), PK_KAN_PREFIX_SIZE);
 
 	struct router_config config;
 	router_config_default(&config);

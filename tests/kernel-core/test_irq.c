@@ -50,7 +50,10 @@ static uint64_t expect_interrupt(struct fake_port *fp, const struct driver *d, u
 {
 	struct pk_kresult r;
 	assert_int_equal(fake_port_call(fp, d->proc, PK_KC_recv, d->endpoint, 0, 0, &r), 0);
-	assert_int_equal(r.ret[1], PK_IPV6_HEADER_SIZE + sizeof(struct pk_kmsg_irq));
+	assert_int_equal(PK_RECV_LENGTH(r.ret[1]),
+			 PK_IPV6_HEADER_SIZE + sizeof(struct pk_kmsg_irq));
+	assert_int_equal(PK_RECV_KMSG(r.ret[1]), PK_KMSG_IRQ);
+	assert_int_equal(PK_RECV_LOST(r.ret[1]), 0);
 	const uint8_t *bytes = fake_port_frame_bytes(fp, r.ret[0]);
 	const struct pk_ipv6_header *h = (const void *)bytes;
 	const struct pk_kmsg_irq *m = (const void *)(bytes + PK_IPV6_HEADER_SIZE);
@@ -338,6 +341,33 @@ static void test_irq_no_program_can_send_as_the_kernel(void **state)
 	assert_int_not_equal(r.ret[1], PK_KAN_KERNEL_IID);
 }
 
+/* The receive says "interrupt" only while the frame holds the kernel's message: once the
+ * driver sends the frame on as a packet of its own, it is an ordinary packet. */
+static void test_irq_packet_is_the_kernel_s_until_a_program_sends_it(void **state)
+{
+	struct fake_port *fp = *state;
+	struct driver d = attach_driver(fp, DRIVER_IID, LINE);
+	assert_int_equal(kernel_irq_raise(fp->k, LINE), 0);
+	struct pk_kresult r;
+	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_recv, d.endpoint, 0, 0, &r), 0);
+	assert_int_equal(PK_RECV_KMSG(r.ret[1]), PK_KMSG_IRQ);
+	pk_frame_t frame = r.ret[0];
+	uint32_t length = fake_port_write_kan_packet(fp, frame, DRIVER_IID, DRIVER_IID, 8);
+	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_send, frame, length, 0, NULL), 0);
+	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_recv, d.endpoint, 0, 0, &r), 0);
+	assert_int_equal(r.ret[0] & 0xffffffffu, frame & 0xffffffffu);
+	assert_int_equal(PK_RECV_KMSG(r.ret[1]), 0);
+	assert_int_equal(PK_RECV_LENGTH(r.ret[1]), length);
+	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_frame_free, r.ret[0], 0, 0, NULL), 0);
+	/* A frame fresh from the pool says nothing either, wherever it was before. */
+	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_irq_ack, d.irq, 0, 0, NULL), 0);
+	assert_int_equal(fake_port_send(fp, d.proc, DRIVER_IID, DRIVER_IID, 8, NULL), 0);
+	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_recv, d.endpoint, 0, 0, &r), 0);
+	assert_int_equal(PK_RECV_KMSG(r.ret[1]), 0);
+	assert_int_equal(fake_port_call(fp, d.proc, PK_KC_frame_free, r.ret[0], 0, 0, NULL), 0);
+	fake_port_assert_audit(fp);
+}
+
 static void test_irq_config_limits(void **state)
 {
 	(void)state;
@@ -370,6 +400,7 @@ int main(void)
 		T(test_irq_lines_are_released_when_the_driver_dies),
 		T(test_irq_whose_endpoint_is_gone_is_dropped_and_counted),
 		T(test_irq_no_program_can_send_as_the_kernel),
+		T(test_irq_packet_is_the_kernel_s_until_a_program_sends_it),
 		cmocka_unit_test(test_irq_config_limits),
 	};
 #undef T

@@ -46,7 +46,8 @@ static uint64_t expect_tick(struct fake_port *fp, const struct subscriber *s, ui
 	assert_int_equal(fake_port_call(fp, s->proc, PK_KC_recv, s->endpoint, 0, 0, &r), 0);
 	assert_int_equal(PK_HANDLE_KIND(r.ret[0]), PK_HANDLE_SHARE);
 	assert_int_equal(PK_RECV_LENGTH(r.ret[1]), TICK_LENGTH);
-	assert_int_equal(r.ret[1] & 0xffff0000u, 0);
+	assert_int_equal(PK_RECV_KMSG(r.ret[1]), PK_KMSG_TICK);
+	assert_int_equal(r.ret[1] & 0x00ff0000u, 0);
 	const uint8_t *bytes = fake_port_frame_bytes(fp, r.ret[0]);
 	const struct pk_ipv6_header *h = (const void *)bytes;
 	const struct pk_kmsg_tick *m = (const void *)(bytes + PK_IPV6_HEADER_SIZE);

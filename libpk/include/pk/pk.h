@@ -29,8 +29,11 @@
 
 struct pk_frame {
 	pk_frame_t handle;
-	uint8_t *data;	/* PK_FRAME_SIZE bytes while owned or held; NULL otherwise */
+	uint8_t *data;	/* PK_FRAME_SIZE bytes while owned or held; NULL otherwise, and for an
+			 * interrupt packet until pk_frame_open */
 	uint8_t shared; /* a read-only share: do not write `data`; free it, never send it */
+	uint8_t kmsg;	/* received: the enum pk_kmsg_type of a message the kernel wrote (an
+			 * interrupt, a tick), from the receive itself; 0 for a packet */
 	uint32_t lost;	/* received: packets of the same group (or ticks) lost just before */
 };
 
@@ -44,6 +47,8 @@ pk_endpoint_t pk_endpoint(unsigned index);
 const uint8_t *pk_address(unsigned index);
 
 int pk_frame_alloc(struct pk_frame *frame);
+/* Maps a frame received unmapped (an interrupt packet) to read its bytes; 0 if mapped. */
+int pk_frame_open(struct pk_frame *frame);
 /* Frees an owned frame, or lets go of a share (the frame is free once nobody holds it). */
 int pk_frame_free(struct pk_frame *frame);
 
