@@ -185,15 +185,21 @@ static uint32_t sum_words(uint32_t sum, const uint8_t *bytes, uint32_t length)
 	return sum;
 }
 
-uint16_t pk_ipv6_upper_checksum(const void *packet, uint8_t next_header, uint32_t length)
+uint16_t pk_ipv6_checksum_at(const void *packet, uint8_t next_header, uint32_t offset,
+			     uint32_t length)
 {
 	const struct pk_ipv6_header *h = packet;
 	uint32_t sum = sum_words(0, h->source, 2 * PK_IPV6_ADDR_SIZE);
 	sum += length >> 16;
 	sum += length & 0xffff;
 	sum += next_header;
-	sum = sum_words(sum, (const uint8_t *)packet + PK_IPV6_HEADER_SIZE, length);
+	sum = sum_words(sum, (const uint8_t *)packet + offset, length);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+uint16_t pk_ipv6_upper_checksum(const void *packet, uint8_t next_header, uint32_t length)
+{
+	return pk_ipv6_checksum_at(packet, next_header, PK_IPV6_HEADER_SIZE, length);
 }

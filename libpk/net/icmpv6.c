@@ -93,21 +93,7 @@ int pk_icmpv6_error_build(void *out, uint32_t out_size, const void *invoking,
 
 bool pk_icmpv6_checksum_ok(const void *packet, uint32_t icmp_offset, uint32_t length)
 {
-	const uint8_t *p = packet;
-	if (icmp_offset == PK_IPV6_HEADER_SIZE)
-		return pk_ipv6_upper_checksum(packet, PK_IPPROTO_ICMPV6, length) == 0;
-	/* The checksum sums the message as if it followed the fixed header directly: sum the
-	 * pseudo-header with an empty message, then fold in the message where it lies. */
-	uint16_t pseudo = (uint16_t)~pk_ipv6_upper_checksum(packet, PK_IPPROTO_ICMPV6, 0);
-	uint32_t sum = pseudo + (length >> 16) + (length & 0xffffu);
-	const uint8_t *m = p + icmp_offset;
-	for (uint32_t i = 0; i + 1 < length; i += 2)
-		sum += (uint32_t)(m[i] << 8 | m[i + 1]);
-	if (length & 1)
-		sum += (uint32_t)m[length - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffffu) + (sum >> 16);
-	return sum == 0xffffu;
+	return pk_ipv6_checksum_at(packet, PK_IPPROTO_ICMPV6, icmp_offset, length) == 0;
 }
 
 /* RFC 1624 eqn. 3: the checksum after one 16-bit word of the message changes. */

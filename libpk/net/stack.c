@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pk/net/stack.h"
+#include "pk/net/udp.h"
 #include "pk/pk.h"
 
 enum {
@@ -196,6 +197,14 @@ static enum pk_stack_action upper(struct pk_stack *stack, uint8_t *frame, uint8_
 			return echo(stack, frame, packet, length, chain.upper_offset, now_ns, ret);
 		if (icmp[0] == PK_ICMPV6_PACKET_TOO_BIG)
 			learn_path_mtu(stack, icmp, icmp_length, now_ns);
+	}
+	if (chain.upper_protocol == PK_IPPROTO_UDP) {
+		struct pk_udp_datagram udp;
+		reason = pk_udp_parse(packet, length, chain.upper_offset, &udp);
+		if (reason != PK_NET_OK)
+			return dropped(stack, ret, reason);
+		/* Bytes after the datagram are padding: the packet ends where it does. */
+		ret->length = udp.payload_offset + udp.payload_length;
 	}
 	stack->iface->counters.delivered++;
 	return finish(ret, PK_STACK_DELIVER);

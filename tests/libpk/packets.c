@@ -75,14 +75,15 @@ uint32_t build_upper(struct builder *b, uint8_t protocol, const void *bytes, uin
 	return offset;
 }
 
-uint16_t icmp_checksum(const uint8_t *packet, uint32_t offset, uint32_t length)
+uint16_t upper_checksum(const uint8_t *packet, uint8_t protocol, uint32_t offset, uint32_t length,
+			uint32_t checksum_at)
 {
 	uint32_t sum = 0;
 	for (unsigned i = 8; i < 40; i += 2)
 		sum += (uint32_t)(packet[i] << 8 | packet[i + 1]);
-	sum += (length >> 16) + (length & 0xffff) + PK_IPPROTO_ICMPV6;
+	sum += (length >> 16) + (length & 0xffff) + protocol;
 	for (uint32_t i = 0; i < length; i += 2) {
-		if (i == 2)
+		if (i == checksum_at)
 			continue; /* the checksum itself */
 		uint32_t hi = packet[offset + i], lo = i + 1 < length ? packet[offset + i + 1] : 0;
 		sum += hi << 8 | lo;
@@ -90,6 +91,30 @@ uint16_t icmp_checksum(const uint8_t *packet, uint32_t offset, uint32_t length)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+uint16_t icmp_checksum(const uint8_t *packet, uint32_t offset, uint32_t length)
+{
+	return upper_checksum(packet, PK_IPPROTO_ICMPV6, offset, length, 2);
+}
+
+uint32_t build_udp(struct builder *b, uint16_t source_port, uint16_t destination_port,
+		   const void *bytes, uint32_t length)
+{
+	uint32_t offset = append(b, PK_IPPROTO_UDP, 8 + length);
+	uint8_t *u = b->p + offset;
+	memmove(u + 8, bytes, length); /* tests pass bytes of the same buffer */
+	uint32_t udp_length = 8 + length;
+	const uint8_t header[6] = {(uint8_t)(source_port >> 8),	     (uint8_t)source_port,
+				   (uint8_t)(destination_port >> 8), (uint8_t)destination_port,
+				   (uint8_t)(udp_length >> 8),	     (uint8_t)udp_length};
+	memcpy(u, header, sizeof header);
+	uint16_t checksum = upper_checksum(b->p, PK_IPPROTO_UDP, offset, udp_length, 6);
+	if (checksum == 0)
+		checksum = 0xffff;
+	u[6] = (uint8_t)(checksum >> 8);
+	u[7] = (uint8_t)checksum;
+	return offset;
 }
 
 uint32_t build_icmp(struct builder *b, uint8_t type, uint8_t code, uint32_t parameter,

@@ -40,6 +40,15 @@ uint32_t build_upper(struct builder *b, uint8_t protocol, const void *bytes, uin
 uint32_t build_icmp(struct builder *b, uint8_t type, uint8_t code, uint32_t parameter,
 		    uint32_t data_length);
 
+/* A UDP datagram from `source_port` to `destination_port` carrying `length` bytes (which
+ * may lie in the same buffer), its length and checksum right. Returns its offset. */
+uint32_t build_udp(struct builder *b, uint16_t source_port, uint16_t destination_port,
+		   const void *bytes, uint32_t length);
+
+/* The upper-layer checksum of the `protocol` message at `offset` as it should be, the two
+ * bytes at `checksum_at` within it left out. Computed here, apart from libpk's. */
+uint16_t upper_checksum(const uint8_t *packet, uint8_t protocol, uint32_t offset, uint32_t length,
+			uint32_t checksum_at);
 /* The ICMPv6 checksum of the message at `offset` as it should be. */
 uint16_t icmp_checksum(const uint8_t *packet, uint32_t offset, uint32_t length);
 

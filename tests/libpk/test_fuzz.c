@@ -70,7 +70,7 @@ static uint32_t make_seed(struct world *w, unsigned index)
 		return b.length;
 	case 3:
 		build_start(&b, p, address_peer, address_us);
-		build_upper(&b, PK_IPPROTO_UDP, "0123456789abcdef", 16);
+		build_udp(&b, 40000, 7, "0123456789abcdef", 16);
 		return b.length;
 	default: {
 		/* Fragments 0..3 of one 6000-byte echo request. */

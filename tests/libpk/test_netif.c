@@ -134,7 +134,7 @@ static uint32_t udp_datagram(const uint8_t *destination, uint32_t data)
 	static const uint8_t zeros[8 + LARGE];
 	struct builder b;
 	build_start(&b, packet, address_peer, destination);
-	build_upper(&b, PK_IPPROTO_UDP, zeros, 8 + data);
+	build_udp(&b, 40000, 7, zeros, data);
 	return b.length;
 }
 
@@ -336,7 +336,7 @@ static void test_netif_sends_a_large_packet_from_the_program_in_fragments(void *
 	static uint8_t large[PACKET_MAX];
 	struct builder b;
 	build_start(&b, large, address_us, address_peer);
-	build_upper(&b, PK_IPPROTO_UDP, packet, 8 + LARGE);
+	build_udp(&b, 40000, 7, packet, LARGE);
 	struct pk_netif_packet p = {.data = large, .length = b.length};
 	assert_int_equal(pk_netif_send(&p), 0);
 	assert_null(p.data);

@@ -166,7 +166,7 @@ static void test_stack_delivers_other_protocols_and_rejects_on_request(void **st
 	struct builder b;
 	build_start(&b, original, address_peer, address_us);
 	build_ext(&b, PK_IPPROTO_DSTOPTS, 8);
-	uint32_t udp = build_upper(&b, PK_IPPROTO_UDP, "udp-data", 8);
+	uint32_t udp = build_udp(&b, 40000, 7, "udp-data", 8);
 	struct pk_stack_result r;
 	assert_int_equal(input(t, &b, 0, &r), PK_STACK_DELIVER);
 	assert_ptr_equal(r.packet, frame);
@@ -423,7 +423,7 @@ static void test_stack_rejects_from_the_source_it_is_given(void **state)
 	struct test_stack *t = *state;
 	struct builder b;
 	build_start(&b, original, address_peer, address_other);
-	build_upper(&b, PK_IPPROTO_UDP, "udp-data", 8);
+	build_udp(&b, 40000, 7, "udp-data", 8);
 	memcpy(frame, original, b.length);
 	const struct pk_icmpv6_due error = {.type = PK_ICMPV6_TIME_EXCEEDED,
 					    .code = PK_ICMPV6_TIME_HOP_LIMIT};

@@ -209,7 +209,7 @@ static void test_ndp_refuses_what_is_not_ndp(void **state)
 	build_icmp(&b, PK_ICMPV6_ECHO_REQUEST, 0, 0, 8);
 	assert_int_equal(parse(b.length), ROUTER_DROP_ICMP_UNHANDLED);
 	build_start(&b, packet, host, router_link);
-	build_upper(&b, PK_IPPROTO_UDP, "12345678", 8);
+	build_udp(&b, 40000, 7, "12345678", 8);
 	assert_int_equal(parse(b.length), ROUTER_DROP_PROTOCOL_UNHANDLED);
 	build_start(&b, packet, host, router_link);
 	build_upper(&b, PK_IPPROTO_ICMPV6, "\x87\0\0\0", 4);

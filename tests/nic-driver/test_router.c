@@ -943,7 +943,7 @@ static void test_router_answers_udp_with_port_unreachable(void **state)
 	teach_host(h, host, 0);
 	struct builder b;
 	build_start(&b, h->packet, host, router_link);
-	build_upper(&b, PK_IPPROTO_UDP, "12345678", 8);
+	build_udp(&b, 40000, 7, "12345678", 8);
 	assert_int_equal(wire_in(h, h->packet, b.length, 0), ROUTER_TO_WIRE);
 	assert_error(h, PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_PORT, router_link, host,
 		     h->packet, b.length);

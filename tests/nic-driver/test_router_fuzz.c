@@ -73,7 +73,7 @@ static void make_seeds(struct world *w)
 	build_icmp(&b, PK_ICMPV6_ECHO_REQUEST, 0, 1, 1000);
 	save(w, i++, &b, false);
 	build_start(&b, p, host, router_kan);
-	build_upper(&b, PK_IPPROTO_UDP, "12345678", 8);
+	build_udp(&b, 40000, 7, "12345678", 8);
 	save(w, i++, &b, false);
 	build_start(&b, p, host, off_link);
 	build_icmp(&b, PK_ICMPV6_ECHO_REQUEST, 0, 1, 16);

@@ -174,5 +174,9 @@ void pk_ipv6_swap_addresses(void *packet);
  * after the header of `packet`, over the RFC 8200 pseudo-header, with the message's
  * checksum field counted as it is (write 0 there first when computing). */
 uint16_t pk_ipv6_upper_checksum(const void *packet, uint8_t next_header, uint32_t length);
+/* The same for a message at `offset`, after extension headers: it sums as if it followed
+ * the fixed header directly. */
+uint16_t pk_ipv6_checksum_at(const void *packet, uint8_t next_header, uint32_t offset,
+			     uint32_t length);
 
 #endif

@@ -29,6 +29,9 @@
 	X(NOT_FOR_US, "destination is none of the interface's addresses")                  \
 	X(ICMP_SHORT, "ICMPv6 message shorter than its type needs")                        \
 	X(ICMP_CHECKSUM, "bad ICMPv6 checksum")                                            \
+	X(UDP_SHORT, "UDP datagram shorter than its header, or its length field says so")  \
+	X(UDP_LENGTH, "UDP length field runs past the bytes received")                     \
+	X(UDP_CHECKSUM, "bad UDP checksum, or none (IPv6 requires one)")                   \
 	X(ERROR_RATE_LIMITED, "an ICMPv6 error due but over the rate limit (not sent)")
 
 enum pk_net_drop {
