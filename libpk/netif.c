@@ -436,3 +436,43 @@ int pk_netif_send_recv(struct pk_netif_packet *packet, uint32_t timeout_ms)
 	err = pk_netif_send(packet);
 	return err < 0 ? err : receive(packet, &(struct answer){0}, timeout_ms);
 }
+
+/* RFC 4443 §3.4. */
+enum { UNRECOGNIZED_NEXT_HEADER = 1 };
+
+/* The offset of the Next Header byte that names the upper layer, when the chain walk
+ * tells: the upper layer follows the IPv6 header or a Hop-by-Hop or Routing header
+ * directly, whose Next Header the walk reports as the place a Fragment header would be
+ * linked. Behind Destination Options or AH it does not say, and the packet is dropped. */
+static bool upper_link(const struct pk_netif_packet *packet, uint32_t *ret_link)
+{
+	struct pk_ipv6_chain chain;
+	if (pk_ipv6_parse_chain(packet->data, packet->length, &chain) != PK_NET_OK ||
+	    chain.fragment_offset != 0 || chain.unfragmentable != chain.upper_offset)
+		return false;
+	*ret_link = chain.fragment_link;
+	return true;
+}
+
+void pk_netif_refuse(struct pk_netif_packet *packet)
+{
+	uint32_t link;
+	switch (packet->protocol) {
+	case PK_IPPROTO_UDP:
+	case PK_IPPROTO_TCP:
+		pk_netif_reject(packet, PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_PORT, 0);
+		return;
+	case PK_IPPROTO_ICMPV6:
+	case PK_IPPROTO_NONE:
+	case PK_IPPROTO_ESP:
+		break;
+	default:
+		if (upper_link(packet, &link)) {
+			pk_netif_reject(packet, PK_ICMPV6_PARAMETER_PROBLEM,
+					UNRECOGNIZED_NEXT_HEADER, link);
+			return;
+		}
+		break;
+	}
+	pk_netif_release(packet);
+}

@@ -32,7 +32,8 @@ const char manifest_default_text[] =
 	"echo\tkan-echo\taddress=::7\n"
 	"mcast\tmcast-server\taddress=::6d\n"
 	"node-a\tpk-node\taddress=::a\n"
-	"node-b\tpk-node\taddress=::b\n";
+	"node-b\tpk-node\taddress=::b\n"
+	"echo-discard\techo-discard\taddress=::9\n";
 
 static void set_error(char *err, size_t errlen, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -33,7 +33,8 @@
 	X(23, ESHARED, "frame is shared read-only", RETURN)                       \
 	X(24, EALREADY, "already joined, subscribed or bound", RETURN)            \
 	X(25, ENOTMEMBER, "not joined, subscribed or bound", RETURN)              \
-	X(26, ECLOSED, "closed: nothing more will come", RETURN)
+	X(26, ECLOSED, "closed: nothing more will come", RETURN)                  \
+	X(27, ECONNREFUSED, "refused: nothing listens at that port", RETURN)
 
 enum pk_error {
 #define PK__ERROR_ENUM(num, name, msg, disposition) PK_##name = num,

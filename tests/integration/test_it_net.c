@@ -1,4 +1,4 @@
-/* The network end to end: the host's own tools (ping, tshark) against PackOS processes
+/* The network end to end: the host's own tools (ping, nc, tshark) against PackOS processes
  * behind the NIC, in a network namespace this test makes for itself, so nothing touches the
  * machine's network. The host side is set up with scripts/host-net, as a user would; each
  * test starts its own packosd on the TAP with the manifest below, and ends, like every
@@ -27,6 +27,7 @@
 #define KAN_ECHO     "fd6b:616e::7"
 #define KAN_NODE     "fd6b:616e::a"
 #define KAN_DRIVER   "fd6b:616e::1"
+#define KAN_UDP	     "fd6b:616e::9" /* echo-discard */
 #define LINK_ROUTER  "fd6b:616e:0:1::1"
 #define LINK_HOST    "fd6b:616e:0:1::2"
 #define ROUTER_LOCAL "fe80::70:6bff:fe00:1%" TAP
@@ -193,6 +194,24 @@ static void test_router_errors_reach_the_host(void **state)
 	harness_stop(h);
 }
 
+/* Stops the KAN capture and expects tshark to find at least one packet matching `filter`
+ * in it, described with `summary`. */
+static void expect_in_kan_capture(struct harness *h, const char *filter, const char *summary)
+{
+	struct harness_result r;
+	harness_ctl(h, &r, "capture", "stop", NULL);
+	harness_result_free(&r);
+	char pcap[HARNESS_PATH_SIZE];
+	harness_path(h, "kan.pcap", pcap, sizeof pcap);
+	const char *tshark[] = {"/usr/bin/tshark", "-n", "-r", pcap, "-Y", filter, NULL};
+	harness_exec(tshark, 30000, &r);
+	harness_expect_status(&r, 0);
+	if (harness_count(r.out, summary) < 1)
+		fail_msg("no %s matching %s in the KAN capture:\n%s%s", summary, filter, r.out,
+			 r.err);
+	harness_result_free(&r);
+}
+
 /* A PackOS process sends the host a packet larger than the link: the router answers with
  * packet-too-big carrying the link's MTU, seen in the KAN's own capture. */
 static void test_oversized_packet_gets_packet_too_big(void **state)
@@ -203,23 +222,56 @@ static void test_oversized_packet_gets_packet_too_big(void **state)
 	harness_ctl(h, &r, "run", "kan-ping", "address=::99", "--", "-c", "1", "-W", "2", "-s",
 		    "2000", LINK_HOST, NULL);
 	harness_result_free(&r);
-	harness_ctl(h, &r, "capture", "stop", NULL);
-	harness_result_free(&r);
-	char pcap[HARNESS_PATH_SIZE];
-	harness_path(h, "kan.pcap", pcap, sizeof pcap);
-	const char *tshark[] = {"/usr/bin/tshark",
-				"-n",
-				"-r",
-				pcap,
-				"-Y",
-				"icmpv6.type == 2 && icmpv6.mtu == 1500 && ipv6.src == " KAN_DRIVER
-				" && ipv6.dst == fd6b:616e::99",
-				NULL};
-	harness_exec(tshark, 30000, &r);
+	expect_in_kan_capture(h,
+			      "icmpv6.type == 2 && icmpv6.mtu == 1500 && ipv6.src == " KAN_DRIVER
+			      " && ipv6.dst == fd6b:616e::99",
+			      "Packet Too Big");
+	harness_stop(h);
+}
+
+/* Runs `script` with sh in the test's namespace; its output in *r. */
+static void shell(struct harness_result *r, const char *script)
+{
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+	harness_exec(argv, 30000, r);
+}
+
+/* The host's nc against echo-discard: UDP echo byte for byte, a datagram larger than the
+ * link in fragments both ways (the first is lost to path MTU discovery, as on any IPv6
+ * path narrower than its source thinks), discard answering nothing, and a port nobody
+ * bound answered port unreachable (in the KAN capture). */
+static void test_udp_echo_and_discard_from_the_host(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	struct harness_result r;
+	shell(&r, "echo hello-packos | nc -6 -u -w1 " KAN_UDP " 7");
 	harness_expect_status(&r, 0);
-	if (harness_count(r.out, "Packet Too Big") < 1)
-		fail_msg("no packet-too-big in the KAN capture:\n%s%s", r.out, r.err);
+	harness_expect(r.out, "hello-packos");
 	harness_result_free(&r);
+
+	char dir[HARNESS_PATH_SIZE], script[4 * HARNESS_PATH_SIZE + 512];
+	harness_path(h, "", dir, sizeof dir);
+	snprintf(script, sizeof script,
+		 "head -c 6000 /dev/urandom > %s/large && "
+		 "for try in 1 2 3; do nc -6 -u -w1 " KAN_UDP " 7 < %s/large > %s/back; "
+		 "cmp -s %s/large %s/back && echo byte-exact && break; done",
+		 dir, dir, dir, dir, dir);
+	shell(&r, script);
+	harness_expect(r.out, "byte-exact");
+	harness_result_free(&r);
+
+	shell(&r, "echo into-the-void | nc -6 -u -w1 " KAN_UDP " 9 | wc -c");
+	harness_expect_status(&r, 0);
+	harness_expect(r.out, "0");
+	harness_result_free(&r);
+
+	shell(&r, "echo nobody | nc -6 -u -w1 " KAN_UDP " 4242");
+	harness_result_free(&r);
+	expect_in_kan_capture(h,
+			      "icmpv6.type == 1 && icmpv6.code == 4 && ipv6.src == " KAN_UDP
+			      " && udp.dstport == 4242",
+			      "Destination Unreachable");
 	harness_stop(h);
 }
 
@@ -453,6 +505,7 @@ int main(void)
 		T(test_wire_faults_are_injected_and_counted),
 		T(test_driver_death_and_restart),
 		T(test_trace_of_one_ping),
+		T(test_udp_echo_and_discard_from_the_host),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

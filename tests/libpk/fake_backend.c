@@ -105,3 +105,18 @@ void backend_wake(_Atomic uint32_t *word, unsigned count)
 {
 	(void)word, (void)count;
 }
+
+int fake_backend_group_teardown(void **state)
+{
+	(void)state;
+	fake_port_stop(fake_backend.port);
+	return 0;
+}
+
+void fake_backend_assert_clean(void)
+{
+	struct kernel_proc_info info;
+	assert_int_equal(kernel_proc_info(fake_backend.port->k, fake_backend.proc, &info), 0);
+	assert_int_equal(info.frames_owned, 0);
+	fake_port_assert_audit(fake_backend.port);
+}

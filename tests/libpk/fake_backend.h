@@ -30,4 +30,10 @@ extern struct fake_backend fake_backend;
 void fake_backend_start(struct fake_port *port, pk_proc_t proc, const uint64_t *iids,
 			unsigned count);
 
+/* A group teardown: stops the port the program ran on. */
+int fake_backend_group_teardown(void **state);
+
+/* After a test: the program holds no frame, and the kernel's audit holds. */
+void fake_backend_assert_clean(void);
+
 #endif

@@ -42,20 +42,10 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static int group_teardown(void **state)
-{
-	(void)state;
-	fake_port_stop(&port);
-	return 0;
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	struct kernel_proc_info info;
-	assert_int_equal(kernel_proc_info(port.k, program, &info), 0);
-	assert_int_equal(info.frames_owned, 0);
-	fake_port_assert_audit(&port);
+	fake_backend_assert_clean();
 	return 0;
 }
 
@@ -171,5 +161,5 @@ int main(void)
 		T(test_a_tick_says_what_it_is_and_comes_mapped),
 #undef T
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, fake_backend_group_teardown);
 }
