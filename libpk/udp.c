@@ -300,12 +300,14 @@ static enum input_outcome input(struct pk_netif_packet *packet, const struct udp
 		pk_netif_reject(packet, PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_PORT, 0);
 		return TAKEN;
 	}
-	counters.received++;
 	if (packet->frame.handle == 0 && s == receiver && s->count == 0) {
+		counters.received++;
 		*ret_datagram = d;
 		return FOR_RECEIVER;
 	}
-	if (!enqueue(s, packet, &d)) {
+	if (enqueue(s, packet, &d)) {
+		counters.received++;
+	} else {
 		counters.dropped++;
 		pk_netif_release(packet);
 	}

@@ -136,6 +136,7 @@ static void test_udp_queues_datagrams_for_other_sockets(void **state)
 	assert_int_equal(pk_udp_bind(a, NULL, 1000), 0);
 	assert_int_equal(pk_udp_bind(b, NULL, 2000), 0);
 	uint64_t dropped = pk_udp_counters()->dropped;
+	uint64_t received = pk_udp_counters()->received;
 	for (unsigned i = 0; i < PK_UDP_QUEUE + 2; i++)
 		peer_sends(2000, "for b");
 	peer_sends(1000, "for a");
@@ -143,6 +144,7 @@ static void test_udp_queues_datagrams_for_other_sockets(void **state)
 	assert_int_equal(pk_udp_recvfrom(a, buffer, sizeof buffer, NULL, NULL, 100), 5);
 	assert_memory_equal(buffer, "for a", 5);
 	assert_int_equal(pk_udp_counters()->dropped, dropped + 2);
+	assert_int_equal(pk_udp_counters()->received, received + PK_UDP_QUEUE + 1);
 	for (unsigned i = 0; i < PK_UDP_QUEUE; i++)
 		assert_int_equal(pk_udp_recvfrom(b, buffer, sizeof buffer, NULL, NULL, 0), 5);
 	assert_int_equal(pk_udp_recvfrom(b, buffer, sizeof buffer, NULL, NULL, 0), -PK_EWOULDBLOCK);
