@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pk/net/stack.h"
+#include "pk/net/tcp_segment.h"
 #include "pk/net/udp.h"
 #include "pk/pk.h"
 
@@ -197,6 +198,12 @@ static enum pk_stack_action upper(struct pk_stack *stack, uint8_t *frame, uint8_
 			return echo(stack, frame, packet, length, chain.upper_offset, now_ns, ret);
 		if (icmp[0] == PK_ICMPV6_PACKET_TOO_BIG)
 			learn_path_mtu(stack, icmp, icmp_length, now_ns);
+	}
+	if (chain.upper_protocol == PK_IPPROTO_TCP) {
+		struct pk_tcp_segment tcp;
+		reason = pk_tcp_parse(packet, length, chain.upper_offset, &tcp);
+		if (reason != PK_NET_OK)
+			return dropped(stack, ret, reason);
 	}
 	if (chain.upper_protocol == PK_IPPROTO_UDP) {
 		struct pk_udp_datagram udp;

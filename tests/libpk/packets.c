@@ -117,6 +117,39 @@ uint32_t build_udp(struct builder *b, uint16_t source_port, uint16_t destination
 	return offset;
 }
 
+uint32_t build_tcp(struct builder *b, uint16_t source_port, uint16_t destination_port,
+		   uint8_t flags, uint32_t seq, uint32_t ack, const void *bytes, uint32_t length)
+{
+	uint32_t offset = append(b, PK_IPPROTO_TCP, 20 + length);
+	uint8_t *t = b->p + offset;
+	memmove(t + 20, bytes, length);
+	const uint8_t header[20] = {(uint8_t)(source_port >> 8),
+				    (uint8_t)source_port,
+				    (uint8_t)(destination_port >> 8),
+				    (uint8_t)destination_port,
+				    (uint8_t)(seq >> 24),
+				    (uint8_t)(seq >> 16),
+				    (uint8_t)(seq >> 8),
+				    (uint8_t)seq,
+				    (uint8_t)(ack >> 24),
+				    (uint8_t)(ack >> 16),
+				    (uint8_t)(ack >> 8),
+				    (uint8_t)ack,
+				    5 << 4,
+				    flags,
+				    0xff,
+				    0xff,
+				    0,
+				    0,
+				    0,
+				    0};
+	memcpy(t, header, sizeof header);
+	uint16_t checksum = upper_checksum(b->p, PK_IPPROTO_TCP, offset, 20 + length, 16);
+	t[16] = (uint8_t)(checksum >> 8);
+	t[17] = (uint8_t)checksum;
+	return offset;
+}
+
 uint32_t build_icmp(struct builder *b, uint8_t type, uint8_t code, uint32_t parameter,
 		    uint32_t data_length)
 {

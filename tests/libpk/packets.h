@@ -45,6 +45,11 @@ uint32_t build_icmp(struct builder *b, uint8_t type, uint8_t code, uint32_t para
 uint32_t build_udp(struct builder *b, uint16_t source_port, uint16_t destination_port,
 		   const void *bytes, uint32_t length);
 
+/* A TCP segment with no options: `flags`, sequence number `seq`, acknowledgement `ack`,
+ * a window of 65535 and `length` bytes of data, its checksum right. Returns its offset. */
+uint32_t build_tcp(struct builder *b, uint16_t source_port, uint16_t destination_port,
+		   uint8_t flags, uint32_t seq, uint32_t ack, const void *bytes, uint32_t length);
+
 /* The upper-layer checksum of the `protocol` message at `offset` as it should be, the two
  * bytes at `checksum_at` within it left out. Computed here, apart from libpk's. */
 uint16_t upper_checksum(const uint8_t *packet, uint8_t protocol, uint32_t offset, uint32_t length,

@@ -949,7 +949,7 @@ static void test_router_answers_udp_with_port_unreachable(void **state)
 		     h->packet, b.length);
 	assert_int_equal(drops(h, ROUTER_DROP_PROTOCOL_UNHANDLED), 1);
 	build_start(&b, h->packet, host, router_link);
-	build_upper(&b, PK_IPPROTO_TCP, "1234567812345678", 16);
+	build_tcp(&b, 40000, 80, 0x02, 1, 0, "", 0);
 	expect_drop(h, wire_in(h, h->packet, b.length, 0), ROUTER_DROP_PROTOCOL_UNHANDLED);
 }
 

@@ -32,6 +32,11 @@
 	X(UDP_SHORT, "UDP datagram shorter than its header, or its length field says so")  \
 	X(UDP_LENGTH, "UDP length field runs past the bytes received")                     \
 	X(UDP_CHECKSUM, "bad UDP checksum, or none (IPv6 requires one)")                   \
+	X(TCP_SHORT, "TCP segment shorter than its header")                                \
+	X(TCP_OFFSET, "TCP data offset under 5 words or past the segment")                 \
+	X(TCP_CHECKSUM, "bad TCP checksum")                                                \
+	X(TCP_FLAGS, "TCP flags that cannot go together (SYN with FIN or RST)")            \
+	X(TCP_OPTION_MALFORMED, "a TCP option runs past the header or has a bad length")   \
 	X(ERROR_RATE_LIMITED, "an ICMPv6 error due but over the rate limit (not sent)")
 
 enum pk_net_drop {
