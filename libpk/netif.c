@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pk/net/stack.h"
+#include "pk/net/tcp_segment.h"
 #include "pk/netif.h"
 
 enum {
@@ -440,6 +441,23 @@ int pk_netif_send_recv(struct pk_netif_packet *packet, uint32_t timeout_ms)
 /* RFC 4443 §3.4. */
 enum { UNRECOGNIZED_NEXT_HEADER = 1 };
 
+/* Answers a TCP segment where no connection is with the reset RFC 9293 §3.10.7.1 asks for,
+ * written over its frame (a reset is never longer than the segment it answers) or, for a
+ * reassembled one, into a new frame. A reset is not answered. */
+static void reset(struct pk_netif_packet *packet)
+{
+	struct pk_netif_packet invoking = take(packet);
+	struct pk_tcp_segment s;
+	struct pk_frame frame = invoking.frame;
+	if (pk_tcp_parse(invoking.data, invoking.length, invoking.upper_offset, &s) == PK_NET_OK &&
+	    !(s.flags & PK_TCP_RST) && (frame.handle != 0 || pk_frame_alloc(&frame) == 0)) {
+		uint32_t length = pk_tcp_write_reset(invoking.data, &s, frame.data);
+		if (send_frame(&frame, length) < 0)
+			netif.counters.lost++;
+	}
+	free_if_held(&frame);
+}
+
 /* The offset of the Next Header byte that names the upper layer, when the chain walk
  * tells: the upper layer follows the IPv6 header or a Hop-by-Hop or Routing header
  * directly, whose Next Header the walk reports as the place a Fragment header would be
@@ -459,8 +477,10 @@ void pk_netif_refuse(struct pk_netif_packet *packet)
 	uint32_t link;
 	switch (packet->protocol) {
 	case PK_IPPROTO_UDP:
-	case PK_IPPROTO_TCP:
 		pk_netif_reject(packet, PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_PORT, 0);
+		return;
+	case PK_IPPROTO_TCP:
+		reset(packet);
 		return;
 	case PK_IPPROTO_ICMPV6:
 	case PK_IPPROTO_NONE:

@@ -2,9 +2,9 @@
  *
  * It runs the receive loop of its interface (<pk/netif.h>), whose stack answers ping and
  * refuses malformed packets, and answers what the stack delivers as a host with no
- * program listening does (pk_netif_refuse): port unreachable for UDP and TCP (there is
- * no TCP to send a reset yet), parameter problem for a protocol it does not know, nothing
- * for ICMPv6, No Next Header and ESP. Addresses come from the boot manifest, as many as it
+ * program listening does (pk_netif_refuse): port unreachable for UDP, a reset for TCP,
+ * parameter problem for a protocol it does not know, nothing for ICMPv6, No Next Header
+ * and ESP. Addresses come from the boot manifest, as many as it
  * gives. */
 #include <stdio.h>
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "pk/net/icmpv6.h"
 #include "pk/net/ipv6.h"
 #include "pk/pk.h"
 
@@ -249,4 +250,31 @@ uint32_t pk_tcp_write(uint8_t *packet, const uint8_t source[PK_IPV6_ADDR_SIZE],
 	memcpy(tcp + PK_TCP_HEADER_SIZE, options, options_length);
 	put16(tcp + CHECKSUM_AT, pk_ipv6_upper_checksum(packet, PK_IPPROTO_TCP, segment_length));
 	return PK_IPV6_HEADER_SIZE + segment_length;
+}
+
+uint32_t pk_tcp_sequence_length(const struct pk_tcp_segment *s)
+{
+	return s->payload_length + ((s->flags & PK_TCP_SYN) != 0) + ((s->flags & PK_TCP_FIN) != 0);
+}
+
+uint32_t pk_tcp_write_reset(const uint8_t *packet, const struct pk_tcp_segment *s, uint8_t *out)
+{
+	if (s->flags & PK_TCP_RST)
+		return 0;
+	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)packet;
+	uint8_t source[PK_IPV6_ADDR_SIZE], destination[PK_IPV6_ADDR_SIZE];
+	memcpy(source, h->destination, sizeof source);
+	memcpy(destination, h->source, sizeof destination);
+	struct pk_tcp_segment reset = {
+		.source_port = s->destination_port,
+		.destination_port = s->source_port,
+	};
+	if (s->flags & PK_TCP_ACK) {
+		reset.seq = s->ack;
+		reset.flags = PK_TCP_RST;
+	} else {
+		reset.ack = s->seq + pk_tcp_sequence_length(s);
+		reset.flags = PK_TCP_RST | PK_TCP_ACK;
+	}
+	return pk_tcp_write(out, source, destination, &reset, PK_NET_HOP_LIMIT);
 }

@@ -275,6 +275,24 @@ static void test_udp_echo_and_discard_from_the_host(void **state)
 	harness_stop(h);
 }
 
+/* A TCP connection to a port nobody listens on is refused with a reset (RFC 9293
+ * §3.10.7.1), seen both by the host's nc and in the KAN capture. */
+static void test_tcp_to_a_closed_port_is_reset(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	struct harness_result r;
+	shell(&r, "nc -6 -z -v -w2 " KAN_NODE " 80");
+	if (strstr(r.err, "Connection refused") == NULL)
+		fail_msg("nc was not refused:\n%s%s", r.out, r.err);
+	harness_result_free(&r);
+	expect_in_kan_capture(h,
+			      "tcp.flags.reset == 1 && tcp.flags.ack == 1 && ipv6.src == " KAN_NODE
+			      " && tcp.srcport == 80",
+			      "[RST, ACK]");
+	harness_stop(h);
+}
+
 static void expect_no_malformed(const char *pcap)
 {
 	struct harness_result r;
@@ -506,6 +524,7 @@ int main(void)
 		T(test_driver_death_and_restart),
 		T(test_trace_of_one_ping),
 		T(test_udp_echo_and_discard_from_the_host),
+		T(test_tcp_to_a_closed_port_is_reset),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <pk/net/tcp_segment.h>
 #include <pk/netif.h>
 
 #include "fake_backend.h"
@@ -416,6 +417,34 @@ static void test_netif_waits_as_long_as_asked(void **state)
 	assert_int_equal(fake_backend.now_ns - start, 50 * MS);
 }
 
+/* What nobody takes: a TCP segment gets the reset RFC 9293 asks for where no connection
+ * is, and a reset gets nothing. */
+static void test_netif_refuses_tcp_with_a_reset(void **state)
+{
+	(void)state;
+	struct builder b;
+	build_start(&b, packet, address_peer, address_us);
+	build_tcp(&b, 40000, 80, PK_TCP_SYN, 1000, 0, "", 0);
+	send_as(peer, packet, b.length);
+	struct pk_netif_packet p = {0};
+	assert_int_equal(pk_netif_recv(&p, 0), 0);
+	assert_int_equal(p.protocol, PK_IPPROTO_TCP);
+	pk_netif_refuse(&p);
+	assert_null(p.data);
+	uint32_t length = peer_receive();
+	struct pk_tcp_segment s;
+	assert_int_equal(pk_tcp_parse(answer, length, PK_IPV6_HEADER_SIZE, &s), PK_NET_OK);
+	assert_int_equal(s.flags, PK_TCP_RST | PK_TCP_ACK);
+	assert_int_equal(s.ack, 1001);
+	assert_int_equal(s.source_port, 80);
+	build_start(&b, packet, address_peer, address_us);
+	build_tcp(&b, 40000, 80, PK_TCP_RST, 5, 0, "", 0);
+	send_as(peer, packet, b.length);
+	assert_int_equal(pk_netif_recv(&p, 0), 0);
+	pk_netif_refuse(&p);
+	assert_int_equal(peer_receive(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +469,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_netif_sends_to_the_path_mtu_it_learned, teardown),
 		cmocka_unit_test_teardown(test_netif_reports_a_reassembly_that_times_out, teardown),
 		cmocka_unit_test_teardown(test_netif_waits_as_long_as_asked, teardown),
+		cmocka_unit_test_teardown(test_netif_refuses_tcp_with_a_reset, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -258,6 +258,47 @@ static void test_tcp_write_then_parse(void **state)
 	assert_int_equal(in.options.sack_count, 4);
 }
 
+/* The reset that answers a segment where no connection is (RFC 9293 §3.10.7.1). */
+static void test_tcp_reset_answers_as_the_rfc_says(void **state)
+{
+	(void)state;
+	struct pk_tcp_segment in, out;
+	static uint8_t answer[PACKET_MAX];
+	/* A SYN: RST,ACK acknowledging it, sequence number 0. */
+	uint32_t length = raw_segment(PK_TCP_SYN, NULL, 0, 0);
+	assert_int_equal(parse(length, &in), PK_NET_OK);
+	uint32_t n = pk_tcp_write_reset(packet, &in, answer);
+	assert_int_equal(n, PK_IPV6_HEADER_SIZE + PK_TCP_HEADER_SIZE);
+	assert_int_equal(pk_tcp_parse(answer, n, PK_IPV6_HEADER_SIZE, &out), PK_NET_OK);
+	assert_int_equal(out.flags, PK_TCP_RST | PK_TCP_ACK);
+	assert_int_equal(out.seq, 0);
+	assert_int_equal(out.ack, in.seq + 1);
+	assert_int_equal(out.source_port, 80);
+	assert_int_equal(out.destination_port, 40000);
+	assert_memory_equal(answer + 8, address_us, PK_IPV6_ADDR_SIZE);
+	assert_memory_equal(answer + 24, address_peer, PK_IPV6_ADDR_SIZE);
+	/* Data and a FIN without ACK: all of it acknowledged. */
+	length = raw_segment(PK_TCP_FIN, NULL, 0, 7);
+	assert_int_equal(parse(length, &in), PK_NET_OK);
+	assert_int_equal(pk_tcp_sequence_length(&in), 8);
+	n = pk_tcp_write_reset(packet, &in, answer);
+	assert_int_equal(pk_tcp_parse(answer, n, PK_IPV6_HEADER_SIZE, &out), PK_NET_OK);
+	assert_int_equal(out.ack, in.seq + 8);
+	/* With ACK: RST alone, at the sequence number the segment acknowledged; in place. */
+	length = raw_segment(PK_TCP_ACK | PK_TCP_PSH, NULL, 0, 3);
+	assert_int_equal(parse(length, &in), PK_NET_OK);
+	n = pk_tcp_write_reset(packet, &in, packet);
+	assert_int_equal(pk_tcp_parse(packet, n, PK_IPV6_HEADER_SIZE, &out), PK_NET_OK);
+	assert_int_equal(out.flags, PK_TCP_RST);
+	assert_int_equal(out.seq, 9);
+	assert_int_equal(out.payload_length, 0);
+	assert_memory_equal(packet + 24, address_peer, PK_IPV6_ADDR_SIZE);
+	/* A reset is never answered. */
+	length = raw_segment(PK_TCP_RST, NULL, 0, 0);
+	assert_int_equal(parse(length, &in), PK_NET_OK);
+	assert_int_equal(pk_tcp_write_reset(packet, &in, answer), 0);
+}
+
 /* The stack drops and counts what fails the checks, and delivers the rest. */
 static void test_stack_checks_tcp_before_delivering(void **state)
 {
@@ -293,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_malformed_options),
 		cmocka_unit_test(test_tcp_options_fuzz),
 		cmocka_unit_test(test_tcp_write_then_parse),
+		cmocka_unit_test(test_tcp_reset_answers_as_the_rfc_says),
 		cmocka_unit_test(test_stack_checks_tcp_before_delivering),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

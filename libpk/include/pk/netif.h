@@ -84,10 +84,10 @@ int pk_netif_send_recv(struct pk_netif_packet *packet, uint32_t timeout_ms);
 int pk_netif_reject(struct pk_netif_packet *packet, uint8_t type, uint8_t code, uint32_t parameter);
 
 /* Answers a delivered packet nothing in the program takes, as a host with no listener
- * does: UDP and TCP get port unreachable; a protocol the stack does not know gets a
- * parameter problem pointing at the Next Header byte that named it (RFC 8200 §4) when the
- * chain walk can say which byte that is; ICMPv6 messages (errors go to no one here,
- * unknown informational ones are dropped, RFC 4443 §2.4), No Next Header and ESP are
+ * does: UDP gets port unreachable, TCP a reset (RFC 9293 §3.10.7.1, none for a reset); a protocol
+ * the stack does not know gets a parameter problem pointing at the Next Header byte that named it
+ * (RFC 8200 §4) when the chain walk can say which byte that is; ICMPv6 messages (errors go to no
+ * one here, unknown informational ones are dropped, RFC 4443 §2.4), No Next Header and ESP are
  * dropped. Within the stack's rate limit; the packet is consumed either way. */
 void pk_netif_refuse(struct pk_netif_packet *packet);
 

@@ -85,4 +85,14 @@ uint32_t pk_tcp_write(uint8_t *packet, const uint8_t source[PK_IPV6_ADDR_SIZE],
 		      const uint8_t destination[PK_IPV6_ADDR_SIZE], const struct pk_tcp_segment *s,
 		      uint8_t hop_limit);
 
+/* The length a segment takes in sequence space: its payload, and one each for SYN and FIN. */
+uint32_t pk_tcp_sequence_length(const struct pk_tcp_segment *s);
+
+/* The reset that answers segment `s` of `packet` (parsed by pk_tcp_parse) where no
+ * connection is (RFC 9293 §3.10.7.1): to a segment with ACK, <SEQ=SEG.ACK><CTL=RST>;
+ * without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. Written at `out` (which may be
+ * `packet` itself) from the segment's destination back to its source; returns its length,
+ * or 0 for a reset, which is never answered. */
+uint32_t pk_tcp_write_reset(const uint8_t *packet, const struct pk_tcp_segment *s, uint8_t *out);
+
 #endif
