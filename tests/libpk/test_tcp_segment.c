@@ -26,7 +26,8 @@ static uint32_t raw_segment(uint8_t flags, const uint8_t *options, uint32_t n, u
 	tcp[12] = (uint8_t)((PK_TCP_HEADER_SIZE + n) / 4 << 4);
 	tcp[13] = flags;
 	tcp[14] = 0x20; /* window 0x2000 */
-	memcpy(tcp + PK_TCP_HEADER_SIZE, options, n);
+	if (n > 0)
+		memcpy(tcp + PK_TCP_HEADER_SIZE, options, n);
 	for (uint32_t i = 0; i < data; i++)
 		tcp[PK_TCP_HEADER_SIZE + n + i] = (uint8_t)('a' + i);
 	struct builder b;
