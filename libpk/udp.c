@@ -296,8 +296,10 @@ static enum input_outcome input(struct pk_netif_packet *packet, const struct udp
 	}
 	struct udp_socket *s = socket_for(h, &d);
 	if (s == NULL) {
-		counters.port_unreachable++;
-		pk_netif_reject(packet, PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_PORT, 0);
+		/* Not sent to a group, nor over the stack's rate limit (RFC 4443 §2.4). */
+		if (pk_netif_reject(packet, PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_PORT,
+				    0) == 0)
+			counters.port_unreachable++;
 		return TAKEN;
 	}
 	if (packet->frame.handle == 0 && s == receiver && s->count == 0) {

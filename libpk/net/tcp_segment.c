@@ -259,9 +259,12 @@ uint32_t pk_tcp_sequence_length(const struct pk_tcp_segment *s)
 
 uint32_t pk_tcp_write_reset(const uint8_t *packet, const struct pk_tcp_segment *s, uint8_t *out)
 {
-	if (s->flags & PK_TCP_RST)
-		return 0;
 	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)packet;
+	/* No reset for a reset, nor to or from a group (RFC 1122 §4.2.2.12: TCP is between
+	 * two hosts, and a reset from many would be a storm). */
+	if ((s->flags & PK_TCP_RST) || pk_ipv6_is_multicast(h->destination) ||
+	    pk_ipv6_is_multicast(h->source))
+		return 0;
 	uint8_t source[PK_IPV6_ADDR_SIZE], destination[PK_IPV6_ADDR_SIZE];
 	memcpy(source, h->destination, sizeof source);
 	memcpy(destination, h->source, sizeof destination);

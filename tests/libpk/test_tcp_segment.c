@@ -294,9 +294,13 @@ static void test_tcp_reset_answers_as_the_rfc_says(void **state)
 	assert_int_equal(out.seq, 9);
 	assert_int_equal(out.payload_length, 0);
 	assert_memory_equal(packet + 24, address_peer, PK_IPV6_ADDR_SIZE);
-	/* A reset is never answered. */
+	/* A reset is never answered, nor a segment to a group. */
 	length = raw_segment(PK_TCP_RST, NULL, 0, 0);
 	assert_int_equal(parse(length, &in), PK_NET_OK);
+	assert_int_equal(pk_tcp_write_reset(packet, &in, answer), 0);
+	length = raw_segment(PK_TCP_SYN, NULL, 0, 0);
+	assert_int_equal(parse(length, &in), PK_NET_OK);
+	packet[24] = 0xff; /* the destination, now ff6b:616e::1 */
 	assert_int_equal(pk_tcp_write_reset(packet, &in, answer), 0);
 }
 

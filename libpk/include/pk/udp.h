@@ -30,7 +30,8 @@
 struct pk_udp_counters {
 	uint64_t sent;		   /* datagrams */
 	uint64_t received;	   /* datagrams for an open socket, queued or taken at once */
-	uint64_t port_unreachable; /* datagrams for a port nobody bound, answered so */
+	uint64_t port_unreachable; /* datagrams for a port nobody bound, answered so (not
+				    * those to a group, or over the error rate limit) */
 	uint64_t dropped;	   /* for a socket whose queue was full, or reassembled (no
 				    * frame to wait in) while another reassembled one waits */
 	uint64_t refused;	   /* port unreachable answers a connected socket received */

@@ -92,7 +92,8 @@ uint32_t pk_tcp_sequence_length(const struct pk_tcp_segment *s);
  * connection is (RFC 9293 §3.10.7.1): to a segment with ACK, <SEQ=SEG.ACK><CTL=RST>;
  * without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. Written at `out` (which may be
  * `packet` itself) from the segment's destination back to its source; returns its length,
- * or 0 for a reset, which is never answered. */
+ * or 0 for a reset, which is never answered, and for a segment to or from a multicast
+ * address. */
 uint32_t pk_tcp_write_reset(const uint8_t *packet, const struct pk_tcp_segment *s, uint8_t *out);
 
 #endif
