@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pk/mcast.h"
+#include "pk/bytes.h"
 
 #define MCAST_HEADER_SIZE  ((uint32_t)sizeof(struct pk_mcast_header))
 #define MCAST_PAYLOAD_AT   (PK_IPV6_HEADER_SIZE + MCAST_HEADER_SIZE)
@@ -28,15 +29,9 @@ static struct pk_mcast_header *header_of(uint8_t *packet)
 	return (struct pk_mcast_header *)(packet + PK_IPV6_HEADER_SIZE);
 }
 
-static uint32_t get32(const uint8_t bytes[4])
-{
-	return (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 | (uint32_t)bytes[2] << 8 |
-	       bytes[3];
-}
-
 static uint64_t get64(const uint8_t bytes[8])
 {
-	return (uint64_t)get32(bytes) << 32 | get32(bytes + 4);
+	return (uint64_t)pk_get32(bytes) << 32 | pk_get32(bytes + 4);
 }
 
 /* A message to the server of `payload_length` bytes after its header. */
@@ -188,7 +183,7 @@ bool pk_mcast_parse(const struct pk_mcast *m, const struct pk_frame *frame, uint
 		memcpy(ret->sender, h->member, PK_IPV6_ADDR_SIZE);
 		ret->next_header = h->next_header;
 		ret->payload_offset = MCAST_PAYLOAD_AT;
-		ret->lost = get32(h->lost);
+		ret->lost = pk_get32(h->lost);
 	}
 	ret->payload_length = length - ret->payload_offset;
 	return true;

@@ -6,6 +6,7 @@
 #include "pk/net/icmpv6.h"
 #include "pk/net/ipv6.h"
 #include "pk/udp.h"
+#include "pk/bytes.h"
 
 struct datagram {
 	struct pk_netif_packet packet;
@@ -47,11 +48,6 @@ static struct udp_socket *socket_at(int socket)
 	if (socket < 0 || (unsigned)socket >= PK_UDP_SOCKETS || !sockets[socket].open)
 		return NULL;
 	return &sockets[socket];
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 int pk_udp_open(void)
@@ -223,8 +219,8 @@ static bool take_refusal(struct pk_netif_packet *packet)
 		return false;
 	for (unsigned i = 0; i < PK_UDP_SOCKETS; i++) {
 		struct udp_socket *s = &sockets[i];
-		if (s->open && s->connected && s->port == get16(udp) &&
-		    s->peer_port == get16(udp + 2) &&
+		if (s->open && s->connected && s->port == pk_get16(udp) &&
+		    s->peer_port == pk_get16(udp + 2) &&
 		    memcmp(s->peer, quoted->destination, PK_IPV6_ADDR_SIZE) == 0) {
 			s->error = -PK_ECONNREFUSED;
 			counters.refused++;

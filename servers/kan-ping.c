@@ -16,6 +16,7 @@
 #include <pk/net/icmpv6.h>
 #include <pk/net/ipv6.h>
 #include <pk/netif.h>
+#include <pk/bytes.h>
 
 enum { ICMP_ECHO_HEADER = 8, SIZE_MAX_BYTES = PK_NETIF_DATAGRAM_MAX - ICMP_ECHO_HEADER };
 
@@ -99,17 +100,6 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	return 0;
 }
 
-static void put16(uint8_t *p, uint16_t value)
-{
-	p[0] = (uint8_t)(value >> 8);
-	p[1] = (uint8_t)value;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Requests too large for a frame are written here and sent in fragments. */
 static uint8_t large_request[PK_IPV6_HEADER_SIZE + PK_NETIF_DATAGRAM_MAX];
 
@@ -134,12 +124,12 @@ static int write_request(struct pk_netif_packet *packet, const struct options *o
 	uint8_t *icmp = p + PK_IPV6_HEADER_SIZE;
 	icmp[0] = PK_ICMPV6_ECHO_REQUEST;
 	icmp[1] = 0;
-	put16(icmp + 2, 0);
-	put16(icmp + 4, id);
-	put16(icmp + 6, seq);
+	pk_put16(icmp + 2, 0);
+	pk_put16(icmp + 4, id);
+	pk_put16(icmp + 6, seq);
 	for (uint32_t i = 0; i < opt->size; i++)
 		icmp[ICMP_ECHO_HEADER + i] = (uint8_t)i;
-	put16(icmp + 2, pk_ipv6_upper_checksum(p, PK_IPPROTO_ICMPV6, icmp_length));
+	pk_put16(icmp + 2, pk_ipv6_upper_checksum(p, PK_IPPROTO_ICMPV6, icmp_length));
 	packet->length = length;
 	return 0;
 }
@@ -156,7 +146,7 @@ enum answer {
 static bool is_echo(const uint8_t *echo, uint32_t length, uint8_t type, uint16_t id, uint16_t seq)
 {
 	return length >= ICMP_ECHO_HEADER && echo[0] == type && echo[1] == 0 &&
-	       get16(echo + 4) == id && get16(echo + 6) == seq;
+	       pk_get16(echo + 4) == id && pk_get16(echo + 6) == seq;
 }
 
 /* What a delivered packet says about request `seq`. */

@@ -8,22 +8,9 @@
 #include "pk/net/icmpv6.h"
 #include "pk/net/ipv6.h"
 #include "pk/pk.h"
+#include "pk/bytes.h"
 
 enum { CHECKSUM_AT = 2, PARAMETER_AT = 4, INFORMATIONAL_FIRST = 128 };
-
-static void put32(uint8_t *p, uint32_t value)
-{
-	p[0] = (uint8_t)(value >> 24);
-	p[1] = (uint8_t)(value >> 16);
-	p[2] = (uint8_t)(value >> 8);
-	p[3] = (uint8_t)value;
-}
-
-static void put16(uint8_t *p, uint16_t value)
-{
-	p[0] = (uint8_t)(value >> 8);
-	p[1] = (uint8_t)value;
-}
 
 static bool is_icmpv6_error(const uint8_t *packet, uint32_t length)
 {
@@ -84,9 +71,9 @@ int pk_icmpv6_error_build(void *out, uint32_t out_size, const void *invoking,
 	uint8_t *icmp = o + PK_IPV6_HEADER_SIZE;
 	icmp[0] = type;
 	icmp[1] = code;
-	put16(icmp + CHECKSUM_AT, 0);
-	put32(icmp + PARAMETER_AT, parameter);
-	put16(icmp + CHECKSUM_AT, pk_ipv6_upper_checksum(o, PK_IPPROTO_ICMPV6, icmp_length));
+	pk_put16(icmp + CHECKSUM_AT, 0);
+	pk_put32(icmp + PARAMETER_AT, parameter);
+	pk_put16(icmp + CHECKSUM_AT, pk_ipv6_upper_checksum(o, PK_IPPROTO_ICMPV6, icmp_length));
 	*ret_length = headers + quote;
 	return 0;
 }
@@ -125,13 +112,13 @@ uint32_t pk_icmpv6_echo_reply(void *packet, uint32_t length, uint32_t icmp_offse
 	uint16_t new_word = (uint16_t)(icmp[0] << 8 | icmp[1]);
 	if (source) {
 		/* A new source changes the pseudo-header: sum it all again. */
-		put16(icmp + CHECKSUM_AT, 0);
-		put16(icmp + CHECKSUM_AT,
-		      pk_ipv6_upper_checksum(p, PK_IPPROTO_ICMPV6, icmp_length));
+		pk_put16(icmp + CHECKSUM_AT, 0);
+		pk_put16(icmp + CHECKSUM_AT,
+			 pk_ipv6_upper_checksum(p, PK_IPPROTO_ICMPV6, icmp_length));
 	} else {
 		/* Swapping the addresses leaves the pseudo-header's sum as it was. */
 		uint16_t checksum = (uint16_t)(icmp[CHECKSUM_AT] << 8 | icmp[CHECKSUM_AT + 1]);
-		put16(icmp + CHECKSUM_AT, checksum_adjust(checksum, old_word, new_word));
+		pk_put16(icmp + CHECKSUM_AT, checksum_adjust(checksum, old_word, new_word));
 	}
 	return PK_IPV6_HEADER_SIZE + icmp_length;
 }

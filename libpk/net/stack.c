@@ -11,6 +11,7 @@
 #include "pk/net/tcp_segment.h"
 #include "pk/net/udp.h"
 #include "pk/pk.h"
+#include "pk/bytes.h"
 
 enum {
 	DEFAULT_ERRORS_PER_SECOND = 100,
@@ -124,11 +125,6 @@ static enum pk_stack_action refuse(struct pk_stack *stack, uint8_t *frame, const
 	return finish(ret, PK_STACK_DROPPED);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* A packet too big about a packet this interface sent lowers that path's MTU. */
 static void learn_path_mtu(struct pk_stack *stack, const uint8_t *icmp, uint32_t icmp_length,
 			   uint64_t now_ns)
@@ -139,7 +135,7 @@ static void learn_path_mtu(struct pk_stack *stack, const uint8_t *icmp, uint32_t
 		(const struct pk_ipv6_header *)(icmp + PK_ICMPV6_HEADER_SIZE);
 	if (!pk_iface_has_address(stack->iface, quoted->source))
 		return;
-	if (pk_pmtu_learn(&stack->pmtu, quoted->destination, get32(icmp + PTB_MTU_AT), now_ns))
+	if (pk_pmtu_learn(&stack->pmtu, quoted->destination, pk_get32(icmp + PTB_MTU_AT), now_ns))
 		stack->iface->counters.pmtu_updates++;
 }
 

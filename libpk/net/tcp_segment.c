@@ -6,6 +6,7 @@
 #include "pk/net/icmpv6.h"
 #include "pk/net/ipv6.h"
 #include "pk/pk.h"
+#include "pk/bytes.h"
 
 enum {
 	SEQ_AT = 4,
@@ -26,28 +27,6 @@ enum option_kind {
 	OPTION_SACK = 5,
 	OPTION_TIMESTAMPS = 8,
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /* Whether an option of `kind` may be `length` bytes long (kind and length bytes counted). */
 static bool option_length_ok(uint8_t kind, uint32_t length)
@@ -75,7 +54,7 @@ static void take_option(const uint8_t *o, uint32_t length, bool syn, struct pk_t
 	case OPTION_MSS:
 		if (syn) {
 			ret->has_mss = true;
-			ret->mss = get16(o + 2);
+			ret->mss = pk_get16(o + 2);
 		}
 		break;
 	case OPTION_WINDOW_SCALE:
@@ -91,14 +70,14 @@ static void take_option(const uint8_t *o, uint32_t length, bool syn, struct pk_t
 	case OPTION_SACK:
 		ret->sack_count = (length - 2) / 8;
 		for (unsigned i = 0; i < ret->sack_count; i++) {
-			ret->sack[i].left = get32(o + 2 + 8 * i);
-			ret->sack[i].right = get32(o + 6 + 8 * i);
+			ret->sack[i].left = pk_get32(o + 2 + 8 * i);
+			ret->sack[i].right = pk_get32(o + 6 + 8 * i);
 		}
 		break;
 	case OPTION_TIMESTAMPS:
 		ret->has_timestamps = true;
-		ret->timestamp_value = get32(o + 2);
-		ret->timestamp_echo = get32(o + 6);
+		ret->timestamp_value = pk_get32(o + 2);
+		ret->timestamp_echo = pk_get32(o + 6);
 		break;
 	default:
 		break;
@@ -146,13 +125,13 @@ enum pk_net_drop pk_tcp_parse(const uint8_t *packet, uint32_t length, uint32_t u
 	if ((flags & PK_TCP_SYN) && (flags & (PK_TCP_FIN | PK_TCP_RST)))
 		return PK_NET_DROP_TCP_FLAGS;
 	*ret = (struct pk_tcp_segment){
-		.source_port = get16(tcp),
-		.destination_port = get16(tcp + 2),
-		.seq = get32(tcp + SEQ_AT),
-		.ack = get32(tcp + ACK_AT),
+		.source_port = pk_get16(tcp),
+		.destination_port = pk_get16(tcp + 2),
+		.seq = pk_get32(tcp + SEQ_AT),
+		.ack = pk_get32(tcp + ACK_AT),
 		.flags = flags,
-		.window = get16(tcp + WINDOW_AT),
-		.urgent = get16(tcp + URGENT_AT),
+		.window = pk_get16(tcp + WINDOW_AT),
+		.urgent = pk_get16(tcp + URGENT_AT),
 		.payload_offset = upper_offset + header_length,
 		.payload_length = segment_length - header_length,
 	};
@@ -179,7 +158,7 @@ uint32_t pk_tcp_write_options(const struct pk_tcp_options *o, bool syn,
 	 * ones sit where a receiver's fast path looks for them. */
 	if (syn && o->has_mss) {
 		append(out, &at, OPTION_MSS, 4);
-		put16(out + at - 2, o->mss);
+		pk_put16(out + at - 2, o->mss);
 	}
 	if (syn && o->sack_permitted) {
 		if (o->has_timestamps) {
@@ -196,8 +175,8 @@ uint32_t pk_tcp_write_options(const struct pk_tcp_options *o, bool syn,
 			out[at++] = OPTION_NOP;
 		}
 		append(out, &at, OPTION_TIMESTAMPS, 10);
-		put32(out + at - 8, o->timestamp_value);
-		put32(out + at - 4, o->timestamp_echo);
+		pk_put32(out + at - 8, o->timestamp_value);
+		pk_put32(out + at - 4, o->timestamp_echo);
 	}
 	if (syn && o->has_window_scale) {
 		out[at++] = OPTION_NOP;
@@ -211,8 +190,8 @@ uint32_t pk_tcp_write_options(const struct pk_tcp_options *o, bool syn,
 		out[at++] = OPTION_NOP;
 		append(out, &at, OPTION_SACK, 2 + 8 * blocks);
 		for (unsigned i = 0; i < blocks; i++) {
-			put32(out + at - 8 * (blocks - i), o->sack[i].left);
-			put32(out + at - 8 * (blocks - i) + 4, o->sack[i].right);
+			pk_put32(out + at - 8 * (blocks - i), o->sack[i].left);
+			pk_put32(out + at - 8 * (blocks - i) + 4, o->sack[i].right);
 		}
 	}
 	while (at % 4 != 0)
@@ -238,17 +217,17 @@ uint32_t pk_tcp_write(uint8_t *packet, const uint8_t source[PK_IPV6_ADDR_SIZE],
 	pk_ipv6_header_init(packet, source, destination, PK_IPPROTO_TCP, (uint16_t)segment_length,
 			    hop_limit);
 	uint8_t *tcp = packet + PK_IPV6_HEADER_SIZE;
-	put16(tcp, s->source_port);
-	put16(tcp + 2, s->destination_port);
-	put32(tcp + SEQ_AT, s->seq);
-	put32(tcp + ACK_AT, s->ack);
+	pk_put16(tcp, s->source_port);
+	pk_put16(tcp + 2, s->destination_port);
+	pk_put32(tcp + SEQ_AT, s->seq);
+	pk_put32(tcp + ACK_AT, s->ack);
 	tcp[OFFSET_AT] = (uint8_t)(header_length / 4 << 4);
 	tcp[FLAGS_AT] = s->flags;
-	put16(tcp + WINDOW_AT, s->window);
-	put16(tcp + CHECKSUM_AT, 0);
-	put16(tcp + URGENT_AT, s->urgent);
+	pk_put16(tcp + WINDOW_AT, s->window);
+	pk_put16(tcp + CHECKSUM_AT, 0);
+	pk_put16(tcp + URGENT_AT, s->urgent);
 	memcpy(tcp + PK_TCP_HEADER_SIZE, options, options_length);
-	put16(tcp + CHECKSUM_AT, pk_ipv6_upper_checksum(packet, PK_IPPROTO_TCP, segment_length));
+	pk_put16(tcp + CHECKSUM_AT, pk_ipv6_upper_checksum(packet, PK_IPPROTO_TCP, segment_length));
 	return PK_IPV6_HEADER_SIZE + segment_length;
 }
 

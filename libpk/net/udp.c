@@ -3,19 +3,9 @@
 
 #include "pk/net/ipv6.h"
 #include "pk/pk.h"
+#include "pk/bytes.h"
 
 enum { LENGTH_AT = 4, CHECKSUM_AT = 6 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 enum pk_net_drop pk_udp_parse(const uint8_t *packet, uint32_t length, uint32_t upper_offset,
 			      struct pk_udp_datagram *ret)
@@ -23,18 +13,18 @@ enum pk_net_drop pk_udp_parse(const uint8_t *packet, uint32_t length, uint32_t u
 	if (upper_offset > length || length - upper_offset < PK_UDP_HEADER_SIZE)
 		return PK_NET_DROP_UDP_SHORT;
 	const uint8_t *udp = packet + upper_offset;
-	uint32_t udp_length = get16(udp + LENGTH_AT);
+	uint32_t udp_length = pk_get16(udp + LENGTH_AT);
 	if (udp_length < PK_UDP_HEADER_SIZE)
 		return PK_NET_DROP_UDP_SHORT;
 	if (udp_length > length - upper_offset)
 		return PK_NET_DROP_UDP_LENGTH;
 	/* A zero checksum means "none", which IPv6 does not allow (RFC 8200 §8.1). */
-	if (get16(udp + CHECKSUM_AT) == 0 ||
+	if (pk_get16(udp + CHECKSUM_AT) == 0 ||
 	    pk_ipv6_checksum_at(packet, PK_IPPROTO_UDP, upper_offset, udp_length) != 0)
 		return PK_NET_DROP_UDP_CHECKSUM;
 	*ret = (struct pk_udp_datagram){
-		.source_port = get16(udp),
-		.destination_port = get16(udp + 2),
+		.source_port = pk_get16(udp),
+		.destination_port = pk_get16(udp + 2),
 		.payload_offset = upper_offset + PK_UDP_HEADER_SIZE,
 		.payload_length = udp_length - PK_UDP_HEADER_SIZE,
 	};
@@ -48,12 +38,12 @@ uint32_t pk_udp_write(uint8_t *packet, const uint8_t source[PK_IPV6_ADDR_SIZE],
 	uint16_t udp_length = (uint16_t)(PK_UDP_HEADER_SIZE + payload_length);
 	pk_ipv6_header_init(packet, source, destination, PK_IPPROTO_UDP, udp_length, hop_limit);
 	uint8_t *udp = packet + PK_IPV6_HEADER_SIZE;
-	put16(udp, source_port);
-	put16(udp + 2, destination_port);
-	put16(udp + LENGTH_AT, udp_length);
-	put16(udp + CHECKSUM_AT, 0);
+	pk_put16(udp, source_port);
+	pk_put16(udp + 2, destination_port);
+	pk_put16(udp + LENGTH_AT, udp_length);
+	pk_put16(udp + CHECKSUM_AT, 0);
 	uint16_t checksum = pk_ipv6_upper_checksum(packet, PK_IPPROTO_UDP, udp_length);
 	/* A computed 0 goes out as all ones: 0 would say "no checksum" (RFC 768). */
-	put16(udp + CHECKSUM_AT, checksum == 0 ? 0xffffu : checksum);
+	pk_put16(udp + CHECKSUM_AT, checksum == 0 ? 0xffffu : checksum);
 	return PK_IPV6_HEADER_SIZE + udp_length;
 }

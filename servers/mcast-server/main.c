@@ -20,6 +20,7 @@
 #include <pk/pk.h>
 
 #include "table.h"
+#include <pk/bytes.h>
 
 #define DEFAULT_MAX_GROUPS  64
 #define DEFAULT_MAX_MEMBERS 128
@@ -45,16 +46,10 @@ static struct pk_mcast_header *header_of(struct pk_frame *frame)
 	return (struct pk_mcast_header *)(frame->data + PK_IPV6_HEADER_SIZE);
 }
 
-static void put32(uint8_t bytes[4], uint32_t value)
-{
-	for (int i = 0; i < 4; i++)
-		bytes[i] = (uint8_t)(value >> (24 - 8 * i));
-}
-
 static void put64(uint8_t bytes[8], uint64_t value)
 {
-	put32(bytes, (uint32_t)(value >> 32));
-	put32(bytes + 4, (uint32_t)value);
+	pk_put32(bytes, (uint32_t)(value >> 32));
+	pk_put32(bytes + 4, (uint32_t)value);
 }
 
 static void log_address(const char *what, const uint8_t member[PK_IPV6_ADDR_SIZE],
@@ -132,7 +127,7 @@ static void address_copy(struct server *s, struct pk_frame *copy, const struct m
 	memcpy(ip->source, s->address, PK_IPV6_ADDR_SIZE);
 	memcpy(ip->destination, m->address, PK_IPV6_ADDR_SIZE);
 	memcpy(h->member, sender, PK_IPV6_ADDR_SIZE);
-	put32(h->lost, m->lost);
+	pk_put32(h->lost, m->lost);
 }
 
 static void missed(struct server *s, struct mcast_group *g, struct mcast_member *m, int err)

@@ -10,6 +10,7 @@
 #include <pk/pk.h>
 
 #include "ndp.h"
+#include <pk/bytes.h>
 
 enum {
 	/* The fixed part of each message, options after it. */
@@ -31,18 +32,6 @@ enum {
 };
 
 static const uint8_t all_nodes[PK_IPV6_ADDR_SIZE] = {0xff, 0x02, [15] = 1};
-
-static void put16(uint8_t *p, uint16_t value)
-{
-	p[0] = (uint8_t)(value >> 8);
-	p[1] = (uint8_t)value;
-}
-
-static void put32(uint8_t *p, uint32_t value)
-{
-	put16(p, (uint16_t)(value >> 16));
-	put16(p + 2, (uint16_t)value);
-}
 
 static bool is_link_local(const uint8_t address[PK_IPV6_ADDR_SIZE])
 {
@@ -198,8 +187,8 @@ static uint8_t *start(uint8_t *out, const uint8_t *source, const uint8_t *destin
 
 static uint32_t finish(uint8_t *out, uint32_t icmp_length)
 {
-	put16(out + PK_IPV6_HEADER_SIZE + CHECKSUM_AT,
-	      pk_ipv6_upper_checksum(out, PK_IPPROTO_ICMPV6, icmp_length));
+	pk_put16(out + PK_IPV6_HEADER_SIZE + CHECKSUM_AT,
+		 pk_ipv6_upper_checksum(out, PK_IPPROTO_ICMPV6, icmp_length));
 	return PK_IPV6_HEADER_SIZE + icmp_length;
 }
 
@@ -248,7 +237,7 @@ uint32_t ndp_build_router_advert(uint8_t *out, const struct ndp_router_advert *a
 	/* M and O clear, default router preference medium: RFC 4191 §2.2 asks for it when
 	 * the router lifetime is 0. Reachable time and retransmission timer unspecified. */
 	icmp[4] = advert->hop_limit;
-	put16(icmp + 6, advert->router_lifetime_s);
+	pk_put16(icmp + 6, advert->router_lifetime_s);
 
 	uint8_t *option = icmp + ROUTER_ADVERT_SIZE;
 	put_mac_option(option, NDP_OPTION_SOURCE_MAC, advert->mac);
@@ -256,15 +245,15 @@ uint32_t ndp_build_router_advert(uint8_t *out, const struct ndp_router_advert *a
 
 	option[0] = NDP_OPTION_MTU;
 	option[1] = MTU_OPTION_SIZE / OPTION_UNIT;
-	put32(option + 4, advert->mtu);
+	pk_put32(option + 4, advert->mtu);
 	option += MTU_OPTION_SIZE;
 
 	option[0] = NDP_OPTION_PREFIX;
 	option[1] = PREFIX_OPTION_SIZE / OPTION_UNIT;
 	option[2] = PREFIX_LENGTH;
 	option[3] = PREFIX_ON_LINK; /* A clear: hosts pick their addresses some other way */
-	put32(option + 4, advert->prefix_valid_s);
-	put32(option + 8, advert->prefix_preferred_s);
+	pk_put32(option + 4, advert->prefix_valid_s);
+	pk_put32(option + 8, advert->prefix_preferred_s);
 	memcpy(option + 16, advert->on_link_prefix, PREFIX_LENGTH / 8);
 	option += PREFIX_OPTION_SIZE;
 
@@ -272,7 +261,7 @@ uint32_t ndp_build_router_advert(uint8_t *out, const struct ndp_router_advert *a
 	option[1] = ROUTE_OPTION_SIZE / OPTION_UNIT;
 	option[2] = PREFIX_LENGTH;
 	option[3] = 0; /* route preference medium */
-	put32(option + 4, advert->route_lifetime_s);
+	pk_put32(option + 4, advert->route_lifetime_s);
 	memcpy(option + 8, advert->route_prefix, PREFIX_LENGTH / 8);
 	return finish(out, icmp_length);
 }
