@@ -285,11 +285,7 @@ static enum input_outcome input(struct pk_netif_packet *packet, const struct udp
 		return NOT_UDP;
 	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)packet->data;
 	struct pk_udp_datagram d;
-	/* The stack checked it; this finds its parts. */
-	if (pk_udp_parse(packet->data, packet->length, packet->upper_offset, &d) != PK_NET_OK) {
-		pk_netif_release(packet);
-		return TAKEN;
-	}
+	pk_udp_read(packet->data, packet->upper_offset, &d);
 	struct udp_socket *s = socket_for(h, &d);
 	if (s == NULL) {
 		/* Not sent to a group, nor over the stack's rate limit (RFC 4443 §2.4). */

@@ -22,13 +22,19 @@ enum pk_net_drop pk_udp_parse(const uint8_t *packet, uint32_t length, uint32_t u
 	if (pk_get16(udp + CHECKSUM_AT) == 0 ||
 	    pk_ipv6_checksum_at(packet, PK_IPPROTO_UDP, upper_offset, udp_length) != 0)
 		return PK_NET_DROP_UDP_CHECKSUM;
+	pk_udp_read(packet, upper_offset, ret);
+	return PK_NET_OK;
+}
+
+void pk_udp_read(const uint8_t *packet, uint32_t upper_offset, struct pk_udp_datagram *ret)
+{
+	const uint8_t *udp = packet + upper_offset;
 	*ret = (struct pk_udp_datagram){
 		.source_port = pk_get16(udp),
 		.destination_port = pk_get16(udp + 2),
 		.payload_offset = upper_offset + PK_UDP_HEADER_SIZE,
-		.payload_length = udp_length - PK_UDP_HEADER_SIZE,
+		.payload_length = pk_get16(udp + LENGTH_AT) - PK_UDP_HEADER_SIZE,
 	};
-	return PK_NET_OK;
 }
 
 uint32_t pk_udp_write(uint8_t *packet, const uint8_t source[PK_IPV6_ADDR_SIZE],

@@ -40,6 +40,9 @@ static void test_udp_parse_finds_the_ports_and_the_payload(void **state)
 	assert_int_equal(d.destination_port, 7);
 	assert_int_equal(d.payload_offset, 48);
 	assert_int_equal(d.payload_length, 20);
+	struct pk_udp_datagram read;
+	pk_udp_read(packet, 40, &read);
+	assert_memory_equal(&read, &d, sizeof d);
 	assert_int_equal(pk_udp_parse(packet, 48, 40, &d), PK_NET_DROP_UDP_LENGTH);
 }
 

@@ -23,6 +23,9 @@ struct pk_udp_datagram {
  * never 0 and must sum right. */
 enum pk_net_drop pk_udp_parse(const uint8_t *packet, uint32_t length, uint32_t upper_offset,
 			      struct pk_udp_datagram *ret);
+/* The parts of a datagram pk_udp_parse has passed already (the stack checks every one it
+ * delivers), without summing it again. */
+void pk_udp_read(const uint8_t *packet, uint32_t upper_offset, struct pk_udp_datagram *ret);
 
 /* Writes, at `packet`, an IPv6 header and a UDP header in front of the `payload_length`
  * bytes already at packet + PK_UDP_PAYLOAD_AT, and the checksum; returns the packet's
