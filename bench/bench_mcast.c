@@ -297,30 +297,15 @@ static void parse_options(int argc, char **argv)
 			       .packosctl = BENCH_SIM_PACKOSCTL,
 			       .program_dir = BENCH_SIM_PROGRAM_DIR,
 			       .server_dir = BENCH_SIM_SERVER_DIR};
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(arg, "--quick") || !strcmp(arg, "--keep")) {
-			opt.quick |= arg[2] == 'q';
-			opt.keep |= arg[2] == 'k';
-			continue;
-		}
-		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-			usage(stdout);
-			exit(0);
-		}
-		i++;
-		if (!strcmp(arg, "--repetitions"))
-			repetitions = parse_number(value, arg, MAX_REPETITIONS, usage);
-		else if (!strcmp(arg, "--rounds"))
-			rounds = parse_number(value, arg, 1000000, usage);
-		else if (!strcmp(arg, "--packets"))
-			packets = parse_number(value, arg, 10000000, usage);
-		else {
-			fprintf(stderr, "bench_mcast: unknown option or missing value: %s\n", arg);
-			usage(stderr);
-			exit(2);
-		}
-	}
+	parse_options_by_table(
+		argc, argv,
+		(const struct option_flag[]){
+			{"--quick", &opt.quick}, {"--keep", &opt.keep}, {NULL, NULL}},
+		(const struct option_number[]){{"--repetitions", MAX_REPETITIONS, &repetitions},
+					       {"--rounds", 1000000, &rounds},
+					       {"--packets", 10000000, &packets},
+					       {NULL, 0, NULL}},
+		(const struct option_text[]){{NULL, NULL}}, usage);
 	opt.repetitions = repetitions ? (unsigned)repetitions : opt.quick ? 2 : 5;
 	opt.rounds = rounds ? rounds : opt.quick ? 20 : 500;
 	opt.warmup = opt.quick ? 5 : 50;

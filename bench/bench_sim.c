@@ -1165,45 +1165,22 @@ static void parse_options(int argc, char **argv)
 			       .packosctl = BENCH_SIM_PACKOSCTL,
 			       .program_dir = BENCH_SIM_PROGRAM_DIR,
 			       .server_dir = BENCH_SIM_SERVER_DIR};
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(arg, "--quick")) {
-			opt.quick = true;
-			continue;
-		}
-		if (!strcmp(arg, "--keep")) {
-			opt.keep = true;
-			continue;
-		}
-		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-			usage(stdout);
-			exit(0);
-		}
-		i++;
-		if (!strcmp(arg, "--repetitions"))
-			repetitions = parse_number(value, arg, MAX_REPETITIONS, usage);
-		else if (!strcmp(arg, "--rounds"))
-			rounds = parse_number(value, arg, 10000000, usage);
-		else if (!strcmp(arg, "--packets"))
-			packets = parse_number(value, arg, 10000000, usage);
-		else if (!strcmp(arg, "--idle"))
-			idle = parse_number(value, arg, 60000, usage);
-		else if (!strcmp(arg, "--queued"))
-			queued = parse_number(value, arg, 1000000, usage);
-		else if (!strcmp(arg, "--packosd") && value)
-			opt.packosd = value;
-		else if (!strcmp(arg, "--packosctl") && value)
-			opt.packosctl = value;
-		else if (!strcmp(arg, "--programs") && value)
-			opt.program_dir = value;
-		else if (!strcmp(arg, "--servers") && value)
-			opt.server_dir = value;
-		else {
-			fprintf(stderr, "bench_sim: unknown option or missing value: %s\n", arg);
-			usage(stderr);
-			exit(2);
-		}
-	}
+	parse_options_by_table(
+		argc, argv,
+		(const struct option_flag[]){
+			{"--quick", &opt.quick}, {"--keep", &opt.keep}, {NULL, NULL}},
+		(const struct option_number[]){{"--repetitions", MAX_REPETITIONS, &repetitions},
+					       {"--rounds", 10000000, &rounds},
+					       {"--packets", 10000000, &packets},
+					       {"--idle", 60000, &idle},
+					       {"--queued", 1000000, &queued},
+					       {NULL, 0, NULL}},
+		(const struct option_text[]){{"--packosd", &opt.packosd},
+					     {"--packosctl", &opt.packosctl},
+					     {"--programs", &opt.program_dir},
+					     {"--servers", &opt.server_dir},
+					     {NULL, NULL}},
+		usage);
 	opt.repetitions = opt.quick ? 2 : 7;
 	opt.rtt_rounds = opt.quick ? 200 : 10000;
 	opt.rtt_warmup = opt.quick ? 20 : 1000;

@@ -349,6 +349,35 @@ unsigned long parse_number(const char *text, const char *option, unsigned long m
 	return value;
 }
 
+void parse_options_by_table(int argc, char **argv, const struct option_flag *flags,
+			    const struct option_number *numbers, const struct option_text *texts,
+			    void (*usage)(FILE *out))
+{
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		bool known = false;
+		for (const struct option_flag *f = flags; f->name && !known; f++)
+			if ((known = !strcmp(arg, f->name)))
+				*f->set = true;
+		for (const struct option_number *n = numbers; n->name && !known; n++)
+			if ((known = !strcmp(arg, n->name)))
+				*n->value = parse_number(argv[++i], arg, n->max, usage);
+		for (const struct option_text *t = texts; t->name && !known && value; t++)
+			if ((known = !strcmp(arg, t->name)))
+				*t->value = argv[++i];
+		if (!known) {
+			fprintf(stderr, "%s: unknown option or missing value: %s\n",
+				program_invocation_short_name, arg);
+			usage(stderr);
+			exit(2);
+		}
+	}
+}
+
 void stop_daemon(pid_t pid, const char *name, const char *log)
 {
 	kill(pid, SIGTERM);

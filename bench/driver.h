@@ -29,6 +29,26 @@ void driver_start(unsigned watchdog_s);
 /* A number for `option`, 1..max, or exit 2 with `usage` on stderr. */
 unsigned long parse_number(const char *text, const char *option, unsigned long max,
 			   void (*usage)(FILE *out));
+
+/* A benchmark's command line, by tables (each ends with an entry whose name is NULL): flags
+ * set a bool, numbers are taken with parse_number (0 where not given), texts point into
+ * argv. --help and -h print `usage` and exit 0; anything else exits 2 with it on stderr. */
+struct option_flag {
+	const char *name;
+	bool *set;
+};
+struct option_number {
+	const char *name;
+	unsigned long max;
+	unsigned long *value;
+};
+struct option_text {
+	const char *name;
+	const char **value;
+};
+void parse_options_by_table(int argc, char **argv, const struct option_flag *flags,
+			    const struct option_number *numbers, const struct option_text *texts,
+			    void (*usage)(FILE *out));
 /* SIGTERM, a bounded wait (SIGKILL after 30 s); fails unless it exited with 0, which packosd
  * does only if its audit found every frame back. `name` and `log` are for the message. */
 void stop_daemon(pid_t pid, const char *name, const char *log);
