@@ -34,7 +34,9 @@
 	X(24, EALREADY, "already joined, subscribed or bound", RETURN)            \
 	X(25, ENOTMEMBER, "not joined, subscribed or bound", RETURN)              \
 	X(26, ECLOSED, "closed: nothing more will come", RETURN)                  \
-	X(27, ECONNREFUSED, "refused: nothing listens at that port", RETURN)
+	X(27, ECONNREFUSED, "refused: nothing listens at that port", RETURN)      \
+	X(28, ECONNRESET, "connection reset by the peer", RETURN)                 \
+	X(29, ENOTCONN, "not connected", RETURN)
 
 enum pk_error {
 #define PK__ERROR_ENUM(num, name, msg, disposition) PK_##name = num,
