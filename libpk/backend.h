@@ -46,6 +46,11 @@ void backend_frame_unmap(pk_frame_t frame, uint8_t *data);
 uint64_t backend_now_ns(void);
 void backend_sleep_ns(uint64_t ns);
 
+/* Fills `buffer` with bytes nobody outside the process can predict, for keys (TCP's
+ * initial sequence numbers, RFC 6528). Never fails; a port without a good source says so
+ * in its documentation. */
+void backend_random(void *buffer, uint32_t length);
+
 /* Runs body(arg) in a new thread of this process that may make kernel calls of its own;
  * *ret_thread names it for backend_thread_join. -PK_ELIMIT: the port runs no more threads
  * at once; -PK_ENOTSUP: it runs only one. */

@@ -75,6 +75,11 @@ const struct pk_iface *pk_netif_iface(void)
 	return &netif.iface;
 }
 
+uint32_t pk_netif_path_mtu(const uint8_t destination[PK_IPV6_ADDR_SIZE])
+{
+	return pk_pmtu_get(&netif.stack.pmtu, destination, pk_now_ns());
+}
+
 const struct pk_netif_counters *pk_netif_counters(void)
 {
 	return &netif.counters;

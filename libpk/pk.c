@@ -477,6 +477,11 @@ uint64_t pk_now_ns(void)
 	return backend_now_ns();
 }
 
+void pk_random(void *buffer, uint32_t length)
+{
+	backend_random(buffer, length);
+}
+
 void pk_sleep_ns(uint64_t ns)
 {
 	backend_sleep_ns(ns);

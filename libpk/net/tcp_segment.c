@@ -109,8 +109,9 @@ enum pk_net_drop pk_tcp_parse_options(const uint8_t *options, uint32_t length, b
 	return PK_NET_OK;
 }
 
-enum pk_net_drop pk_tcp_parse(const uint8_t *packet, uint32_t length, uint32_t upper_offset,
-			      struct pk_tcp_segment *ret)
+/* pk_tcp_parse, with the checksum verified or taken as verified. */
+static enum pk_net_drop parse(const uint8_t *packet, uint32_t length, uint32_t upper_offset,
+			      bool verify_checksum, struct pk_tcp_segment *ret)
 {
 	if (upper_offset > length || length - upper_offset < PK_TCP_HEADER_SIZE)
 		return PK_NET_DROP_TCP_SHORT;
@@ -119,7 +120,8 @@ enum pk_net_drop pk_tcp_parse(const uint8_t *packet, uint32_t length, uint32_t u
 	uint32_t header_length = (uint32_t)(tcp[OFFSET_AT] >> 4) * 4;
 	if (header_length < PK_TCP_HEADER_SIZE || header_length > segment_length)
 		return PK_NET_DROP_TCP_OFFSET;
-	if (pk_ipv6_checksum_at(packet, PK_IPPROTO_TCP, upper_offset, segment_length) != 0)
+	if (verify_checksum &&
+	    pk_ipv6_checksum_at(packet, PK_IPPROTO_TCP, upper_offset, segment_length) != 0)
 		return PK_NET_DROP_TCP_CHECKSUM;
 	uint8_t flags = tcp[FLAGS_AT];
 	if ((flags & PK_TCP_SYN) && (flags & (PK_TCP_FIN | PK_TCP_RST)))
@@ -137,6 +139,20 @@ enum pk_net_drop pk_tcp_parse(const uint8_t *packet, uint32_t length, uint32_t u
 	};
 	return pk_tcp_parse_options(tcp + PK_TCP_HEADER_SIZE, header_length - PK_TCP_HEADER_SIZE,
 				    flags & PK_TCP_SYN, &ret->options);
+}
+
+enum pk_net_drop pk_tcp_parse(const uint8_t *packet, uint32_t length, uint32_t upper_offset,
+			      struct pk_tcp_segment *ret)
+{
+	return parse(packet, length, upper_offset, true, ret);
+}
+
+void pk_tcp_read(const uint8_t *packet, uint32_t length, uint32_t upper_offset,
+		 struct pk_tcp_segment *ret)
+{
+	/* The stack parsed it whole, so this cannot fail. */
+	enum pk_net_drop checked = parse(packet, length, upper_offset, false, ret);
+	(void)checked;
 }
 
 /* Appends an option's kind and length, and room for its value, which the caller writes in

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../backend.h"
+#include "pk/net/siphash.h"
 #include "trap.h"
 
 int backend_init(struct backend_boot *ret_boot)
@@ -82,6 +83,26 @@ uint64_t backend_now_ns(void)
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	uint64_t ms = divide((uint64_t)hi << 32 | lo, khz, &rem);
 	return ms * 1000000u + divide((uint64_t)rem * 1000000u, khz, &rem);
+}
+
+/* No entropy source yet (QEMU's default CPU has no RDRAND): the time-stamp counter, read
+ * between every block and stirred with SipHash, so the bytes depend on when and how long
+ * the program ran. Enough against a blind guesser off the path; docs/x86.md says so. */
+void backend_random(void *buffer, uint32_t length)
+{
+	static uint8_t key[PK_SIPHASH_KEY_SIZE];
+	uint8_t *at = buffer;
+	for (uint64_t block = 0; length > 0; block++) {
+		uint32_t lo, hi;
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		uint64_t input[2] = {(uint64_t)hi << 32 | lo, block};
+		uint64_t out = pk_siphash(key, input, sizeof input);
+		memcpy(key, &out, sizeof out);
+		uint32_t n = length < sizeof out ? length : (uint32_t)sizeof out;
+		memcpy(at, &out, n);
+		at += n;
+		length -= n;
+	}
 }
 
 void backend_sleep_ns(uint64_t ns)

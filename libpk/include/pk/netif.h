@@ -53,6 +53,9 @@ int pk_netif_init(void);
 /* The interface: its addresses, MTU and the stack's counters (<pk/net/counters.h>). */
 const struct pk_iface *pk_netif_iface(void);
 const struct pk_netif_counters *pk_netif_counters(void);
+/* The MTU of the path to `destination`: the interface's, or less if a packet too big
+ * said so (RFC 8201). */
+uint32_t pk_netif_path_mtu(const uint8_t destination[PK_IPV6_ADDR_SIZE]);
 
 /* Releases what `packet` holds, then receives until a packet is delivered, answering and
  * dropping the rest, and servicing the stack's timers on the way. Waits up to

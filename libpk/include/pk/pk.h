@@ -156,6 +156,8 @@ const char *pk_strerror(int error);
 /* Monotonic time and sleeping, from the port. */
 uint64_t pk_now_ns(void);
 void pk_sleep_ns(uint64_t ns);
+/* Bytes nobody outside the process can predict (for keys), from the port's source. */
+void pk_random(void *buffer, uint32_t length);
 
 /* IPv6 addresses as text. pk_addr_parse returns 0 or -PK_EINVAL. */
 int pk_addr_parse(const char *text, uint8_t ret_address[PK_IPV6_ADDR_SIZE]);

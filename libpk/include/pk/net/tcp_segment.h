@@ -65,6 +65,11 @@ struct pk_tcp_segment {
 enum pk_net_drop pk_tcp_parse(const uint8_t *packet, uint32_t length, uint32_t upper_offset,
 			      struct pk_tcp_segment *ret);
 
+/* Fills *ret from a segment pk_tcp_parse has already accepted (the stack does, for every
+ * segment it delivers), without checking it again. */
+void pk_tcp_read(const uint8_t *packet, uint32_t length, uint32_t upper_offset,
+		 struct pk_tcp_segment *ret);
+
 /* The `length` bytes of options of a segment that is (`syn`) or is not a SYN. */
 enum pk_net_drop pk_tcp_parse_options(const uint8_t *options, uint32_t length, bool syn,
 				      struct pk_tcp_options *ret);

@@ -1,10 +1,10 @@
-/* A TCP connection: see pk/net/tcp.h.
+/* A TCP connection: see pk/net/tcp_conn.h.
  *
  * Input follows RFC 9293 §3.10.7's order of checks (sequence number, RST, SYN, ACK, data,
  * FIN), with RFC 5961's and RFC 7323's checks where they belong. Output decides, each
  * call, the one segment most due: a reset, a SYN, a retransmission, new data, a FIN,
  * a probe, a bare ACK. Sequence numbers compare with pk_tcp_seq_lt/le throughout. */
-#include "pk/net/tcp.h"
+#include "pk/net/tcp_conn.h"
 
 #include <string.h>
 
@@ -53,8 +53,8 @@ static bool fin_acked(const struct pk_tcp_conn *c)
 	return fin_queued(c) && c->snd_una == data_end(c) + 1;
 }
 
-void pk_tcp_init(struct pk_tcp_conn *c, uint8_t *send_storage, uint32_t send_size,
-		 uint8_t *receive_storage, uint32_t receive_size)
+void pk_tcp_conn_init(struct pk_tcp_conn *c, uint8_t *send_storage, uint32_t send_size,
+		      uint8_t *receive_storage, uint32_t receive_size)
 {
 	*c = (struct pk_tcp_conn){.state = PK_TCP_CLOSED};
 	pk_tcp_ring_init(&c->send, send_storage, send_size);
@@ -78,7 +78,7 @@ static void open_common(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple,
 {
 	uint8_t *send_storage = c->send.storage, *receive_storage = c->receive.storage;
 	uint32_t send_size = c->send.size, receive_size = c->receive.size;
-	pk_tcp_init(c, send_storage, send_size, receive_storage, receive_size);
+	pk_tcp_conn_init(c, send_storage, send_size, receive_storage, receive_size);
 	c->tuple = *tuple;
 	c->own_mss = mss;
 	c->iss = iss;
@@ -96,8 +96,8 @@ static void open_common(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple,
 			  now_ns);
 }
 
-int pk_tcp_connect(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple, uint32_t iss,
-		   uint16_t mss, uint64_t now_ns)
+int pk_tcp_conn_connect(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple, uint32_t iss,
+			uint16_t mss, uint64_t now_ns)
 {
 	if (c->state != PK_TCP_CLOSED || mss == 0)
 		return -PK_EINVAL;
@@ -133,8 +133,8 @@ static uint32_t initial_window(uint32_t mss)
 	return min32(10 * mss, max32(2 * mss, 14600));
 }
 
-int pk_tcp_accept(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple, uint32_t iss,
-		  uint16_t mss, const struct pk_tcp_segment *syn, uint64_t now_ns)
+int pk_tcp_conn_accept(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple, uint32_t iss,
+		       uint16_t mss, const struct pk_tcp_segment *syn, uint64_t now_ns)
 {
 	if (c->state != PK_TCP_CLOSED || mss == 0 ||
 	    (syn->flags & (PK_TCP_SYN | PK_TCP_ACK | PK_TCP_RST)) != PK_TCP_SYN)
@@ -233,7 +233,7 @@ static void receive_data(struct pk_tcp_conn *c, uint32_t seq, const uint8_t *dat
 	}
 	if (length > 0 && c->orphaned) {
 		/* Nobody will read it: tell the peer at once (RFC 2525 §2.17). */
-		pk_tcp_abort(c);
+		pk_tcp_conn_abort(c);
 		return;
 	}
 	if (offset > 0) {
@@ -609,8 +609,8 @@ static bool take_ack(struct pk_tcp_conn *c, const struct pk_tcp_segment *s, uint
 	return true;
 }
 
-void pk_tcp_input(struct pk_tcp_conn *c, const uint8_t *packet, const struct pk_tcp_segment *s,
-		  uint64_t now_ns)
+void pk_tcp_conn_input(struct pk_tcp_conn *c, const uint8_t *packet, const struct pk_tcp_segment *s,
+		       uint64_t now_ns)
 {
 	if (c->state == PK_TCP_CLOSED)
 		return;
@@ -851,7 +851,7 @@ static void run_timers(struct pk_tcp_conn *c, uint64_t now_ns)
 		bool handshake = c->state == PK_TCP_SYN_SENT || c->state == PK_TCP_SYN_RECEIVED;
 		if (++c->retries > (handshake ? PK_TCP_SYN_RETRIES : PK_TCP_RETRIES)) {
 			if (!handshake)
-				pk_tcp_abort(c);
+				pk_tcp_conn_abort(c);
 			become_closed(c, -PK_ETIMEDOUT);
 			return;
 		}
@@ -889,7 +889,7 @@ static void run_timers(struct pk_tcp_conn *c, uint64_t now_ns)
 	}
 	if (c->keepalive_at != 0 && c->keepalive_at <= now_ns) {
 		if (c->keepalive_sent >= PK_TCP_KEEPALIVE_PROBES) {
-			pk_tcp_abort(c);
+			pk_tcp_conn_abort(c);
 			become_closed(c, -PK_ETIMEDOUT);
 			return;
 		}
@@ -902,8 +902,8 @@ static void run_timers(struct pk_tcp_conn *c, uint64_t now_ns)
 	}
 }
 
-uint32_t pk_tcp_output(struct pk_tcp_conn *c, uint8_t *packet, uint32_t size, uint32_t mtu,
-		       uint64_t now_ns)
+uint32_t pk_tcp_conn_output(struct pk_tcp_conn *c, uint8_t *packet, uint32_t size, uint32_t mtu,
+			    uint64_t now_ns)
 {
 	if (c->reset_pending) {
 		c->reset_pending = false;
@@ -917,7 +917,7 @@ uint32_t pk_tcp_output(struct pk_tcp_conn *c, uint8_t *packet, uint32_t size, ui
 	}
 	run_timers(c, now_ns);
 	if (c->reset_pending)
-		return pk_tcp_output(c, packet, size, mtu, now_ns);
+		return pk_tcp_conn_output(c, packet, size, mtu, now_ns);
 	switch (c->state) {
 	case PK_TCP_CLOSED:
 		return 0;
@@ -998,7 +998,7 @@ uint32_t pk_tcp_output(struct pk_tcp_conn *c, uint8_t *packet, uint32_t size, ui
 	return 0;
 }
 
-uint64_t pk_tcp_deadline(const struct pk_tcp_conn *c)
+uint64_t pk_tcp_conn_deadline(const struct pk_tcp_conn *c)
 {
 	if (c->reset_pending || c->ack_now || c->probe_now || c->keepalive_now ||
 	    c->retransmit_first)
@@ -1015,7 +1015,7 @@ uint64_t pk_tcp_deadline(const struct pk_tcp_conn *c)
 
 /* ---- The user's calls ---- */
 
-int pk_tcp_send(struct pk_tcp_conn *c, const void *data, uint32_t length)
+int pk_tcp_conn_send(struct pk_tcp_conn *c, const void *data, uint32_t length)
 {
 	if (c->state == PK_TCP_CLOSED)
 		return c->error != 0 ? c->error : -PK_ENOTCONN;
@@ -1024,7 +1024,7 @@ int pk_tcp_send(struct pk_tcp_conn *c, const void *data, uint32_t length)
 	return (int)pk_tcp_ring_append(&c->send, data, length);
 }
 
-int pk_tcp_recv(struct pk_tcp_conn *c, void *buffer, uint32_t size)
+int pk_tcp_conn_recv(struct pk_tcp_conn *c, void *buffer, uint32_t size)
 {
 	uint32_t held = c->receive.length;
 	if (held > 0) {
@@ -1048,7 +1048,7 @@ int pk_tcp_recv(struct pk_tcp_conn *c, void *buffer, uint32_t size)
 	return -PK_EWOULDBLOCK;
 }
 
-int pk_tcp_shutdown(struct pk_tcp_conn *c)
+int pk_tcp_conn_shutdown(struct pk_tcp_conn *c)
 {
 	switch (c->state) {
 	case PK_TCP_CLOSED:
@@ -1072,22 +1072,22 @@ int pk_tcp_shutdown(struct pk_tcp_conn *c)
 	return 0;
 }
 
-int pk_tcp_close(struct pk_tcp_conn *c, uint64_t now_ns)
+int pk_tcp_conn_close(struct pk_tcp_conn *c, uint64_t now_ns)
 {
 	if (c->state == PK_TCP_CLOSED)
 		return 0;
 	c->orphaned = true;
 	if (c->receive.length > 0) {
-		pk_tcp_abort(c);
+		pk_tcp_conn_abort(c);
 		return 0;
 	}
-	int err = pk_tcp_shutdown(c);
+	int err = pk_tcp_conn_shutdown(c);
 	if (c->state == PK_TCP_FIN_WAIT_2 && c->close_at == 0)
 		c->close_at = now_ns + PK_TCP_FIN_WAIT_2_NS;
 	return err;
 }
 
-void pk_tcp_abort(struct pk_tcp_conn *c)
+void pk_tcp_conn_abort(struct pk_tcp_conn *c)
 {
 	if (synchronized(c) || c->state == PK_TCP_SYN_RECEIVED) {
 		c->reset_pending = true;
@@ -1096,26 +1096,26 @@ void pk_tcp_abort(struct pk_tcp_conn *c)
 	become_closed(c, 0); /* the reset stays pending for pk_tcp_output */
 }
 
-uint32_t pk_tcp_readable(const struct pk_tcp_conn *c)
+uint32_t pk_tcp_conn_readable(const struct pk_tcp_conn *c)
 {
 	return c->receive.length;
 }
 
-uint32_t pk_tcp_writable(const struct pk_tcp_conn *c)
+uint32_t pk_tcp_conn_writable(const struct pk_tcp_conn *c)
 {
 	if (c->state == PK_TCP_CLOSED || c->shut_send)
 		return 0;
 	return pk_tcp_ring_room(&c->send);
 }
 
-void pk_tcp_set_keepalive(struct pk_tcp_conn *c, bool on, uint64_t now_ns)
+void pk_tcp_conn_set_keepalive(struct pk_tcp_conn *c, bool on, uint64_t now_ns)
 {
 	c->keepalive = on;
 	c->keepalive_sent = 0;
 	c->keepalive_at = on ? now_ns + PK_TCP_KEEPALIVE_IDLE_NS : 0;
 }
 
-const char *pk_tcp_state_name(enum pk_tcp_state state)
+const char *pk_tcp_conn_state_name(enum pk_tcp_state state)
 {
 	static const char *const names[] = {
 		[PK_TCP_CLOSED] = "CLOSED",

@@ -13,8 +13,8 @@
  * Driving one: after pk_tcp_input, a call that changes the buffers, or when the time from
  * pk_tcp_deadline comes, call pk_tcp_output until it returns 0, sending each segment it
  * writes. Errors are negative PK_E codes. */
-#ifndef PK_NET_TCP_H
-#define PK_NET_TCP_H
+#ifndef PK_NET_TCP_CONN_H
+#define PK_NET_TCP_CONN_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -139,60 +139,60 @@ struct pk_tcp_conn {
 };
 
 /* A closed connection over the caller's buffers (they must outlive it). */
-void pk_tcp_init(struct pk_tcp_conn *c, uint8_t *send_storage, uint32_t send_size,
-		 uint8_t *receive_storage, uint32_t receive_size);
+void pk_tcp_conn_init(struct pk_tcp_conn *c, uint8_t *send_storage, uint32_t send_size,
+		      uint8_t *receive_storage, uint32_t receive_size);
 
 /* Active open: SYN-SENT, with a SYN for pk_tcp_output to send. `mss` is what this end
  * can receive (its interface's MTU less 60); `iss` from pk_tcp_isn. -PK_EINVAL unless
  * closed. */
-int pk_tcp_connect(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple, uint32_t iss,
-		   uint16_t mss, uint64_t now_ns);
+int pk_tcp_conn_connect(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple, uint32_t iss,
+			uint16_t mss, uint64_t now_ns);
 
 /* Passive open: a listener received `syn` (a SYN without ACK, parsed by pk_tcp_parse) on
  * `tuple`; the connection goes to SYN-RECEIVED with a SYN-ACK to send. */
-int pk_tcp_accept(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple, uint32_t iss,
-		  uint16_t mss, const struct pk_tcp_segment *syn, uint64_t now_ns);
+int pk_tcp_conn_accept(struct pk_tcp_conn *c, const struct pk_tcp_tuple *tuple, uint32_t iss,
+		       uint16_t mss, const struct pk_tcp_segment *syn, uint64_t now_ns);
 
 /* A segment for this connection: `s` parsed from `packet` by pk_tcp_parse. */
-void pk_tcp_input(struct pk_tcp_conn *c, const uint8_t *packet, const struct pk_tcp_segment *s,
-		  uint64_t now_ns);
+void pk_tcp_conn_input(struct pk_tcp_conn *c, const uint8_t *packet, const struct pk_tcp_segment *s,
+		       uint64_t now_ns);
 
 /* Writes the next segment due, IPv6 header first, at `packet` (room for `size` bytes, at
  * least a header and options; data segments never exceed `mtu`, the path's) and returns
  * its length, or 0 when nothing is due. Runs the timers that have expired first. */
-uint32_t pk_tcp_output(struct pk_tcp_conn *c, uint8_t *packet, uint32_t size, uint32_t mtu,
-		       uint64_t now_ns);
+uint32_t pk_tcp_conn_output(struct pk_tcp_conn *c, uint8_t *packet, uint32_t size, uint32_t mtu,
+			    uint64_t now_ns);
 
 /* When pk_tcp_output next has something to do without input: 0 for never. */
-uint64_t pk_tcp_deadline(const struct pk_tcp_conn *c);
+uint64_t pk_tcp_conn_deadline(const struct pk_tcp_conn *c);
 
 /* Queues up to `length` bytes to send, as many as the send buffer has room for; returns
  * how many (0 when full), or -PK_ECLOSED after pk_tcp_shutdown, -PK_ENOTCONN when closed
  * (or the error that closed it). Allowed before the connection is established. */
-int pk_tcp_send(struct pk_tcp_conn *c, const void *data, uint32_t length);
+int pk_tcp_conn_send(struct pk_tcp_conn *c, const void *data, uint32_t length);
 
 /* Reads up to `size` bytes received in order; returns how many, 0 at the end of the
  * peer's stream, -PK_EWOULDBLOCK when nothing has come yet, or the error that closed the
  * connection (-PK_ECONNRESET, -PK_ECONNREFUSED, -PK_ETIMEDOUT). */
-int pk_tcp_recv(struct pk_tcp_conn *c, void *buffer, uint32_t size);
+int pk_tcp_conn_recv(struct pk_tcp_conn *c, void *buffer, uint32_t size);
 
 /* Done sending: a FIN follows the queued data. Receiving goes on. */
-int pk_tcp_shutdown(struct pk_tcp_conn *c);
+int pk_tcp_conn_shutdown(struct pk_tcp_conn *c);
 
 /* Done with the connection: pk_tcp_shutdown, and nothing more will be read. Data unread,
  * or arriving later, resets it (RFC 2525 §2.17), as Linux does. */
-int pk_tcp_close(struct pk_tcp_conn *c, uint64_t now_ns);
+int pk_tcp_conn_close(struct pk_tcp_conn *c, uint64_t now_ns);
 
 /* Resets a synchronized connection and closes it at once. */
-void pk_tcp_abort(struct pk_tcp_conn *c);
+void pk_tcp_conn_abort(struct pk_tcp_conn *c);
 
 /* Bytes pk_tcp_recv would return now, and room pk_tcp_send would take. */
-uint32_t pk_tcp_readable(const struct pk_tcp_conn *c);
-uint32_t pk_tcp_writable(const struct pk_tcp_conn *c);
+uint32_t pk_tcp_conn_readable(const struct pk_tcp_conn *c);
+uint32_t pk_tcp_conn_writable(const struct pk_tcp_conn *c);
 
 /* Keep-alive probes after two idle hours (RFC 1122 §4.2.3.6), or not. */
-void pk_tcp_set_keepalive(struct pk_tcp_conn *c, bool on, uint64_t now_ns);
+void pk_tcp_conn_set_keepalive(struct pk_tcp_conn *c, bool on, uint64_t now_ns);
 
-const char *pk_tcp_state_name(enum pk_tcp_state state);
+const char *pk_tcp_conn_state_name(enum pk_tcp_state state);
 
 #endif

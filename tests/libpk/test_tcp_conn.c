@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include <pk/net/tcp.h>
+#include <pk/net/tcp_conn.h>
 #include <pk/net/tcp_seq.h>
 
 #include "packets.h"
@@ -97,8 +97,8 @@ static int setup(void **state)
 	w = calloc(1, sizeof *w);
 	assert_non_null(w);
 	for (int i = 0; i < 2; i++) {
-		pk_tcp_init(&w->end[i].conn, w->end[i].send_storage, BUFFER_SIZE,
-			    w->end[i].receive_storage, BUFFER_SIZE);
+		pk_tcp_conn_init(&w->end[i].conn, w->end[i].send_storage, BUFFER_SIZE,
+				 w->end[i].receive_storage, BUFFER_SIZE);
 		w->end[i].mtu = PATH_MTU;
 		w->end[i].reads = true;
 		expect_stream(&w->end[i], 4u << 20);
@@ -135,7 +135,8 @@ static void drain_output(int from)
 	struct end *e = &w->end[from];
 	uint8_t packet[SEGMENT_ROOM];
 	for (unsigned guard = 0; guard < 10000; guard++) {
-		uint32_t length = pk_tcp_output(&e->conn, packet, sizeof packet, e->mtu, w->now);
+		uint32_t length =
+			pk_tcp_conn_output(&e->conn, packet, sizeof packet, e->mtu, w->now);
 		if (length == 0)
 			return;
 		struct pk_tcp_segment s;
@@ -167,13 +168,14 @@ static void run_application(int i)
 {
 	struct end *e = &w->end[i];
 	if (e->sent < e->to_send_length) {
-		int n = pk_tcp_send(&e->conn, e->to_send + e->sent, e->to_send_length - e->sent);
+		int n = pk_tcp_conn_send(&e->conn, e->to_send + e->sent,
+					 e->to_send_length - e->sent);
 		if (n > 0)
 			e->sent += (uint32_t)n;
 	}
 	while (e->reads && !e->eof) {
 		uint8_t buffer[3000];
-		int n = pk_tcp_recv(&e->conn, buffer, sizeof buffer);
+		int n = pk_tcp_conn_recv(&e->conn, buffer, sizeof buffer);
 		if (n == 0)
 			e->eof = true;
 		if (n <= 0)
@@ -193,14 +195,14 @@ static void deliver(struct in_flight *f)
 	    (s.flags & (PK_TCP_SYN | PK_TCP_ACK | PK_TCP_RST)) == PK_TCP_SYN) {
 		if (!w->b_shows_sack)
 			s.options.sack_permitted = false;
-		assert_int_equal(pk_tcp_accept(&e->conn, &tuple_b, 0x80000000u, 1440, &s, w->now),
-				 0);
+		assert_int_equal(
+			pk_tcp_conn_accept(&e->conn, &tuple_b, 0x80000000u, 1440, &s, w->now), 0);
 		w->listening = false;
 		return;
 	}
 	if (f->to == 1 && !w->b_shows_sack)
 		s.options.sack_count = 0;
-	pk_tcp_input(&e->conn, f->packet, &s, w->now);
+	pk_tcp_conn_input(&e->conn, f->packet, &s, w->now);
 }
 
 /* One round: applications, outputs, then the clock moves to the next event and what is
@@ -217,7 +219,7 @@ static bool step(void)
 			next = w->wire[i].at;
 	}
 	for (int i = 0; i < 2; i++) {
-		uint64_t d = pk_tcp_deadline(&w->end[i].conn);
+		uint64_t d = pk_tcp_conn_deadline(&w->end[i].conn);
 		if (d != 0 && (next == 0 || d < next))
 			next = d;
 	}
@@ -265,7 +267,7 @@ static bool both_established(void)
 
 static void connect_a_to_b(void)
 {
-	assert_int_equal(pk_tcp_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
+	assert_int_equal(pk_tcp_conn_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
 	assert_true(run_until(both_established, 10 * SECOND));
 }
 
@@ -326,11 +328,11 @@ static void transfer_and_close(uint32_t a_bytes, uint32_t b_bytes, uint64_t limi
 	assert_true(run_until(transfers_done, limit));
 	assert_memory_equal(w->end[1].received, a_data, a_bytes);
 	assert_memory_equal(w->end[0].received, b_data, b_bytes);
-	assert_int_equal(pk_tcp_close(&w->end[0].conn, w->now), 0);
+	assert_int_equal(pk_tcp_conn_close(&w->end[0].conn, w->now), 0);
 	while (!w->end[1].eof && step()) {
 	}
 	assert_true(w->end[1].eof);
-	assert_int_equal(pk_tcp_close(&w->end[1].conn, w->now), 0);
+	assert_int_equal(pk_tcp_conn_close(&w->end[1].conn, w->now), 0);
 	assert_true(run_until(both_closed, 200 * SECOND));
 	assert_int_equal(w->end[0].conn.error, 0);
 	assert_int_equal(w->end[1].conn.error, 0);
@@ -376,12 +378,12 @@ static void test_active_closer_waits_in_time_wait_for_two_msl(void **state)
 {
 	(void)state;
 	connect_a_to_b();
-	assert_int_equal(pk_tcp_close(&w->end[0].conn, w->now), 0);
+	assert_int_equal(pk_tcp_conn_close(&w->end[0].conn, w->now), 0);
 	assert_int_equal(w->end[0].conn.state, PK_TCP_FIN_WAIT_1);
 	while (!w->end[1].eof && step()) {
 	}
 	assert_int_equal(w->end[1].conn.state, PK_TCP_CLOSE_WAIT);
-	assert_int_equal(pk_tcp_close(&w->end[1].conn, w->now), 0);
+	assert_int_equal(pk_tcp_conn_close(&w->end[1].conn, w->now), 0);
 	assert_int_equal(w->end[1].conn.state, PK_TCP_LAST_ACK);
 	uint64_t start = w->now;
 	while (w->end[0].conn.state != PK_TCP_TIME_WAIT && step()) {
@@ -397,8 +399,8 @@ static void test_simultaneous_open_establishes_both(void **state)
 	(void)state;
 	w->listening = false;
 	struct pk_tcp_tuple b = tuple_b;
-	assert_int_equal(pk_tcp_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
-	assert_int_equal(pk_tcp_connect(&w->end[1].conn, &b, 900000, 1440, w->now), 0);
+	assert_int_equal(pk_tcp_conn_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
+	assert_int_equal(pk_tcp_conn_connect(&w->end[1].conn, &b, 900000, 1440, w->now), 0);
 	assert_true(run_until(both_established, 10 * SECOND));
 	transfer_and_close(50000, 50000, 10 * SECOND);
 }
@@ -412,8 +414,8 @@ static void test_simultaneous_close_goes_through_closing(void **state)
 {
 	(void)state;
 	connect_a_to_b();
-	assert_int_equal(pk_tcp_shutdown(&w->end[0].conn), 0);
-	assert_int_equal(pk_tcp_shutdown(&w->end[1].conn), 0);
+	assert_int_equal(pk_tcp_conn_shutdown(&w->end[0].conn), 0);
+	assert_int_equal(pk_tcp_conn_shutdown(&w->end[1].conn), 0);
 	step(); /* both FINs cross on the wire, and arrive */
 	bool saw_closing =
 		w->end[0].conn.state == PK_TCP_CLOSING || w->end[1].conn.state == PK_TCP_CLOSING;
@@ -478,7 +480,7 @@ static void test_sack_blocks_describe_what_arrived_past_the_gap(void **state)
 	w->rule = drop_one_data_segment;
 	connect_a_to_b();
 	uint8_t *data = pattern(200000, 3);
-	assert_int_equal(pk_tcp_send(&w->end[0].conn, data, 200000), 200000);
+	assert_int_equal(pk_tcp_conn_send(&w->end[0].conn, data, 200000), 200000);
 	/* Run until b holds out-of-order data, then look at its next ACK. */
 	while (w->end[1].conn.out_of_order.count == 0 && step()) {
 	}
@@ -501,7 +503,7 @@ static void test_syn_unanswered_backs_off_then_times_out(void **state)
 {
 	(void)state;
 	w->rule = drop_everything;
-	assert_int_equal(pk_tcp_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
+	assert_int_equal(pk_tcp_conn_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
 	uint64_t start = w->now;
 	uint64_t sends[PK_TCP_SYN_RETRIES + 1];
 	unsigned n = 0;
@@ -517,7 +519,7 @@ static void test_syn_unanswered_backs_off_then_times_out(void **state)
 	/* 1 s, then doubling: 2, 4, 8, ... */
 	for (unsigned i = 2; i < n; i++)
 		assert_true(sends[i] - sends[i - 1] == 2 * (sends[i - 1] - sends[i - 2]));
-	assert_int_equal(pk_tcp_recv(&w->end[0].conn, (uint8_t[1]){0}, 1), -PK_ETIMEDOUT);
+	assert_int_equal(pk_tcp_conn_recv(&w->end[0].conn, (uint8_t[1]){0}, 1), -PK_ETIMEDOUT);
 	/* Sent at 0, 1, 3, 7, 15, 31 and 63 s; the last wait is capped at the maximum. */
 	assert_true(w->now - start == 63 * SECOND + PK_TCP_RTO_MAX_NS);
 }
@@ -533,11 +535,11 @@ static void test_data_unacknowledged_gives_up_with_a_reset(void **state)
 	(void)state;
 	connect_a_to_b();
 	w->rule = drop_a_after_handshake;
-	assert_int_equal(pk_tcp_send(&w->end[0].conn, "hello", 5), 5);
+	assert_int_equal(pk_tcp_conn_send(&w->end[0].conn, "hello", 5), 5);
 	while (w->end[0].conn.state != PK_TCP_CLOSED && step()) {
 	}
 	assert_int_equal(w->end[0].conn.stats.timeouts, PK_TCP_RETRIES + 1);
-	assert_int_equal(pk_tcp_send(&w->end[0].conn, "x", 1), -PK_ETIMEDOUT);
+	assert_int_equal(pk_tcp_conn_send(&w->end[0].conn, "x", 1), -PK_ETIMEDOUT);
 	/* The reset went out (and was dropped, like everything else). */
 	assert_false(w->end[0].conn.reset_pending);
 }
@@ -546,16 +548,17 @@ static void test_refused_connect_reports_econnrefused(void **state)
 {
 	(void)state;
 	w->listening = false; /* b is closed: answer the SYN as a closed port does */
-	assert_int_equal(pk_tcp_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
+	assert_int_equal(pk_tcp_conn_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
 	uint8_t packet[SEGMENT_ROOM], reset[SEGMENT_ROOM];
-	uint32_t length = pk_tcp_output(&w->end[0].conn, packet, sizeof packet, PATH_MTU, w->now);
+	uint32_t length =
+		pk_tcp_conn_output(&w->end[0].conn, packet, sizeof packet, PATH_MTU, w->now);
 	struct pk_tcp_segment syn, rst;
 	assert_int_equal(pk_tcp_parse(packet, length, PK_IPV6_HEADER_SIZE, &syn), PK_NET_OK);
 	uint32_t reset_length = pk_tcp_write_reset(packet, &syn, reset);
 	assert_int_equal(pk_tcp_parse(reset, reset_length, PK_IPV6_HEADER_SIZE, &rst), PK_NET_OK);
-	pk_tcp_input(&w->end[0].conn, reset, &rst, w->now);
+	pk_tcp_conn_input(&w->end[0].conn, reset, &rst, w->now);
 	assert_int_equal(w->end[0].conn.state, PK_TCP_CLOSED);
-	assert_int_equal(pk_tcp_recv(&w->end[0].conn, packet, 1), -PK_ECONNREFUSED);
+	assert_int_equal(pk_tcp_conn_recv(&w->end[0].conn, packet, 1), -PK_ECONNREFUSED);
 }
 
 /* ---- RFC 5961 and other segments a real peer would not send ---- */
@@ -579,8 +582,8 @@ static uint32_t inject_to_a(uint8_t flags, uint32_t seq, uint32_t ack, const voi
 	uint32_t n = pk_tcp_write(packet, tuple_b.local, tuple_b.remote, &s, 64);
 	struct pk_tcp_segment parsed;
 	assert_int_equal(pk_tcp_parse(packet, n, PK_IPV6_HEADER_SIZE, &parsed), PK_NET_OK);
-	pk_tcp_input(&w->end[0].conn, packet, &parsed, w->now);
-	return pk_tcp_output(&w->end[0].conn, ret_answer, SEGMENT_ROOM, PATH_MTU, w->now);
+	pk_tcp_conn_input(&w->end[0].conn, packet, &parsed, w->now);
+	return pk_tcp_conn_output(&w->end[0].conn, ret_answer, SEGMENT_ROOM, PATH_MTU, w->now);
 }
 
 static void parse_answer(const uint8_t *packet, uint32_t length, struct pk_tcp_segment *ret)
@@ -597,7 +600,7 @@ static void test_reset_at_exactly_rcv_nxt_resets(void **state)
 	const struct pk_tcp_conn *a = &w->end[0].conn;
 	assert_int_equal(inject_to_a(PK_TCP_RST, a->rcv_nxt, 0, NULL, 0, answer), 0);
 	assert_int_equal(a->state, PK_TCP_CLOSED);
-	assert_int_equal(pk_tcp_recv(&w->end[0].conn, answer, 1), -PK_ECONNRESET);
+	assert_int_equal(pk_tcp_conn_recv(&w->end[0].conn, answer, 1), -PK_ECONNRESET);
 }
 
 static void test_reset_in_window_but_not_exact_gets_a_challenge_ack(void **state)
@@ -682,12 +685,12 @@ static void test_data_outside_the_window_is_answered_and_not_taken(void **state)
 	struct pk_tcp_segment s;
 	parse_answer(answer, length, &s);
 	assert_int_equal(s.ack, a->rcv_nxt);
-	assert_int_equal(pk_tcp_readable(a), 0);
+	assert_int_equal(pk_tcp_conn_readable(a), 0);
 	assert_int_equal(a->stats.out_of_window, 1);
 	/* Old data, all of it before rcv_nxt: same answer. */
 	length = inject_to_a(PK_TCP_ACK, a->rcv_nxt - 100, a->snd_una, "old", 3, answer);
 	parse_answer(answer, length, &s);
-	assert_int_equal(pk_tcp_readable(a), 0);
+	assert_int_equal(pk_tcp_conn_readable(a), 0);
 }
 
 static void test_older_timestamp_is_rejected_by_paws(void **state)
@@ -710,19 +713,20 @@ static void test_older_timestamp_is_rejected_by_paws(void **state)
 	uint32_t n = pk_tcp_write(packet, tuple_b.local, tuple_b.remote, &s, 64);
 	struct pk_tcp_segment parsed;
 	assert_int_equal(pk_tcp_parse(packet, n, PK_IPV6_HEADER_SIZE, &parsed), PK_NET_OK);
-	pk_tcp_input(a, packet, &parsed, w->now);
+	pk_tcp_conn_input(a, packet, &parsed, w->now);
 	assert_int_equal(a->stats.paws_rejected, 1);
-	assert_int_equal(pk_tcp_readable(a), 0);
-	assert_true(pk_tcp_output(a, answer, sizeof answer, PATH_MTU, w->now) > 0);
+	assert_int_equal(pk_tcp_conn_readable(a), 0);
+	assert_true(pk_tcp_conn_output(a, answer, sizeof answer, PATH_MTU, w->now) > 0);
 }
 
 static void test_ack_in_syn_sent_for_another_syn_is_reset(void **state)
 {
 	(void)state;
 	w->listening = false;
-	assert_int_equal(pk_tcp_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
+	assert_int_equal(pk_tcp_conn_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
 	uint8_t packet[SEGMENT_ROOM];
-	assert_true(pk_tcp_output(&w->end[0].conn, packet, sizeof packet, PATH_MTU, w->now) > 0);
+	assert_true(pk_tcp_conn_output(&w->end[0].conn, packet, sizeof packet, PATH_MTU, w->now) >
+		    0);
 	uint32_t length = inject_to_a(PK_TCP_SYN | PK_TCP_ACK, 5000, 777, NULL, 0, packet);
 	struct pk_tcp_segment s;
 	parse_answer(packet, length, &s);
@@ -753,7 +757,7 @@ static void test_zero_window_is_probed_until_it_opens(void **state)
 	assert_int_equal(w->end[0].conn.state, PK_TCP_ESTABLISHED);
 	/* Full, but for less than the window scale's unit (8 bytes), which the window
 	 * cannot show. */
-	assert_true(pk_tcp_readable(&w->end[1].conn) > BUFFER_SIZE - 8);
+	assert_true(pk_tcp_conn_readable(&w->end[1].conn) > BUFFER_SIZE - 8);
 	w->end[1].reads = true;
 	assert_true(run_until(transfers_done, 600 * SECOND));
 	assert_memory_equal(w->end[1].received, data, total);
@@ -765,7 +769,7 @@ static void test_a_single_segment_is_acknowledged_after_the_delay(void **state)
 	(void)state;
 	connect_a_to_b();
 	unsigned b_sent = (unsigned)w->end[1].conn.stats.segments_sent;
-	assert_int_equal(pk_tcp_send(&w->end[0].conn, "ping", 4), 4);
+	assert_int_equal(pk_tcp_conn_send(&w->end[0].conn, "ping", 4), 4);
 	drain_output(0);
 	uint64_t sent_at = w->now;
 	while (w->end[1].conn.stats.segments_sent == b_sent && step()) {
@@ -779,20 +783,20 @@ static void test_nagle_holds_a_second_small_segment_until_the_ack(void **state)
 	connect_a_to_b();
 	struct pk_tcp_conn *a = &w->end[0].conn;
 	uint8_t packet[SEGMENT_ROOM];
-	assert_int_equal(pk_tcp_send(a, "a", 1), 1);
-	assert_true(pk_tcp_output(a, packet, sizeof packet, PATH_MTU, w->now) > 0);
-	assert_int_equal(pk_tcp_send(a, "b", 1), 1);
-	assert_int_equal(pk_tcp_output(a, packet, sizeof packet, PATH_MTU, w->now), 0);
+	assert_int_equal(pk_tcp_conn_send(a, "a", 1), 1);
+	assert_true(pk_tcp_conn_output(a, packet, sizeof packet, PATH_MTU, w->now) > 0);
+	assert_int_equal(pk_tcp_conn_send(a, "b", 1), 1);
+	assert_int_equal(pk_tcp_conn_output(a, packet, sizeof packet, PATH_MTU, w->now), 0);
 	a->nodelay = true;
-	assert_true(pk_tcp_output(a, packet, sizeof packet, PATH_MTU, w->now) > 0);
+	assert_true(pk_tcp_conn_output(a, packet, sizeof packet, PATH_MTU, w->now) > 0);
 }
 
 static void test_half_close_still_receives(void **state)
 {
 	(void)state;
 	connect_a_to_b();
-	assert_int_equal(pk_tcp_shutdown(&w->end[0].conn), 0);
-	assert_int_equal(pk_tcp_send(&w->end[0].conn, "x", 1), -PK_ECLOSED);
+	assert_int_equal(pk_tcp_conn_shutdown(&w->end[0].conn), 0);
+	assert_int_equal(pk_tcp_conn_send(&w->end[0].conn, "x", 1), -PK_ECLOSED);
 	uint8_t *data = pattern(100000, 5);
 	w->end[1].to_send = data;
 	w->end[1].to_send_length = 100000;
@@ -808,10 +812,10 @@ static void test_close_with_unread_data_resets(void **state)
 	(void)state;
 	connect_a_to_b();
 	w->end[1].reads = false;
-	assert_int_equal(pk_tcp_send(&w->end[0].conn, "unread", 6), 6);
-	while (pk_tcp_readable(&w->end[1].conn) == 0 && step()) {
+	assert_int_equal(pk_tcp_conn_send(&w->end[0].conn, "unread", 6), 6);
+	while (pk_tcp_conn_readable(&w->end[1].conn) == 0 && step()) {
 	}
-	assert_int_equal(pk_tcp_close(&w->end[1].conn, w->now), 0);
+	assert_int_equal(pk_tcp_conn_close(&w->end[1].conn, w->now), 0);
 	assert_int_equal(w->end[1].conn.state, PK_TCP_CLOSED);
 	step();
 	step();
@@ -828,7 +832,7 @@ static void test_keepalive_probes_an_idle_peer_and_gives_up_when_it_is_gone(void
 {
 	(void)state;
 	connect_a_to_b();
-	pk_tcp_set_keepalive(&w->end[0].conn, true, w->now);
+	pk_tcp_conn_set_keepalive(&w->end[0].conn, true, w->now);
 	assert_true(run_until(a_probed_twice, 5 * 3600 * SECOND));
 	assert_int_equal(w->end[0].conn.state, PK_TCP_ESTABLISHED);
 	w->rule = drop_everything;
@@ -840,22 +844,23 @@ static void test_keepalive_probes_an_idle_peer_and_gives_up_when_it_is_gone(void
 static void test_lost_syn_ack_is_sent_again_for_a_retransmitted_syn(void **state)
 {
 	(void)state;
-	assert_int_equal(pk_tcp_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
+	assert_int_equal(pk_tcp_conn_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
 	drain_output(0);
 	while (w->end[1].conn.state == PK_TCP_CLOSED && step()) {
 	}
 	uint8_t packet[SEGMENT_ROOM];
 	struct pk_tcp_conn *b = &w->end[1].conn;
-	assert_true(pk_tcp_output(b, packet, sizeof packet, PATH_MTU, w->now) > 0); /* "lost" */
-	assert_int_equal(pk_tcp_output(b, packet, sizeof packet, PATH_MTU, w->now), 0);
+	assert_true(pk_tcp_conn_output(b, packet, sizeof packet, PATH_MTU, w->now) >
+		    0); /* "lost" */
+	assert_int_equal(pk_tcp_conn_output(b, packet, sizeof packet, PATH_MTU, w->now), 0);
 	/* a's SYN again, as if its timer expired. */
 	struct pk_tcp_segment syn = {.source_port = 40000,
 				     .destination_port = 80,
 				     .seq = 1000,
 				     .flags = PK_TCP_SYN,
 				     .window = 1000};
-	pk_tcp_input(b, packet, &syn, w->now);
-	uint32_t length = pk_tcp_output(b, packet, sizeof packet, PATH_MTU, w->now);
+	pk_tcp_conn_input(b, packet, &syn, w->now);
+	uint32_t length = pk_tcp_conn_output(b, packet, sizeof packet, PATH_MTU, w->now);
 	struct pk_tcp_segment s;
 	parse_answer(packet, length, &s);
 	assert_int_equal(s.flags, PK_TCP_SYN | PK_TCP_ACK);
@@ -867,7 +872,7 @@ static void test_orphaned_fin_wait_2_gives_up_on_a_silent_peer(void **state)
 	(void)state;
 	connect_a_to_b();
 	w->end[1].reads = false; /* b never reads the FIN, so never closes */
-	assert_int_equal(pk_tcp_close(&w->end[0].conn, w->now), 0);
+	assert_int_equal(pk_tcp_conn_close(&w->end[0].conn, w->now), 0);
 	while (w->end[0].conn.state != PK_TCP_FIN_WAIT_2 && step()) {
 	}
 	uint64_t start = w->now;
