@@ -477,6 +477,30 @@ static bool upper_link(const struct pk_netif_packet *packet, uint32_t *ret_link)
 	return true;
 }
 
+/* The socket layers the program uses, in the order they were added. */
+static pk_netif_input_fn *inputs[PK_NETIF_INPUTS];
+static unsigned input_count;
+
+void pk_netif_add_input(pk_netif_input_fn *input)
+{
+	for (unsigned i = 0; i < input_count; i++) {
+		if (inputs[i] == input)
+			return;
+	}
+	/* A fixed list of layers, and each adds itself once: more is a bug in libpk. */
+	if (input_count < PK_NETIF_INPUTS)
+		inputs[input_count++] = input;
+}
+
+void pk_netif_dispatch(struct pk_netif_packet *packet)
+{
+	for (unsigned i = 0; i < input_count; i++) {
+		if (inputs[i](packet))
+			return;
+	}
+	pk_netif_refuse(packet);
+}
+
 void pk_netif_refuse(struct pk_netif_packet *packet)
 {
 	uint32_t link;

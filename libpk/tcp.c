@@ -66,6 +66,7 @@ static int ensure_ready(void)
 	if (err < 0)
 		return err;
 	if (!ready) {
+		pk_netif_add_input(pk_tcp_input);
 		pk_random(secret, sizeof secret);
 		uint16_t start;
 		pk_random(&start, sizeof start);
@@ -393,8 +394,7 @@ static int wait_until(tcp_ready_fn *is_ready, const void *arg, uint32_t timeout_
 		struct pk_netif_packet packet = {0};
 		int err = pk_netif_recv(&packet, wait);
 		if (err == 0) {
-			if (!pk_tcp_input(&packet))
-				pk_netif_refuse(&packet);
+			pk_netif_dispatch(&packet);
 			continue;
 		}
 		if (err == -PK_EWOULDBLOCK && timeout_ms == 0) {

@@ -52,6 +52,7 @@ static struct udp_socket *socket_at(int socket)
 
 int pk_udp_open(void)
 {
+	pk_netif_add_input(pk_udp_input);
 	for (unsigned i = 0; i < PK_UDP_SOCKETS; i++) {
 		if (!sockets[i].open) {
 			sockets[i] = (struct udp_socket){.open = true};
@@ -350,7 +351,7 @@ int pk_udp_recvfrom(int socket, void *buffer, uint32_t size, uint8_t *ret_addres
 		case FOR_RECEIVER:
 			return hand_over(&packet, &d, buffer, size, ret_address, ret_port);
 		case NOT_UDP:
-			pk_netif_refuse(&packet);
+			pk_netif_dispatch(&packet);
 			break;
 		case TAKEN:
 			break;

@@ -275,6 +275,44 @@ static void test_udp_echo_and_discard_from_the_host(void **state)
 	harness_stop(h);
 }
 
+/* TCP Echo and Discard against the host's own TCP: a line, a megabyte of random bytes
+ * echoed byte for byte (both directions at once, through the windows of both stacks),
+ * and two megabytes discarded. nc -N closes its sending half at the end of its input, and
+ * returns once the service has closed too, which `timeout` checks. */
+static void test_tcp_echo_and_discard_from_the_host(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL, NULL);
+	struct harness_result r;
+	/* `timeout` fails the command (status 124) if the service never closes its side. */
+	shell(&r, "echo hello-stream | timeout 5 nc -6 -N " KAN_UDP " 7");
+	harness_expect_status(&r, 0);
+	harness_expect(r.out, "hello-stream");
+	harness_result_free(&r);
+
+	char dir[HARNESS_PATH_SIZE], script[4 * HARNESS_PATH_SIZE + 512];
+	harness_path(h, "", dir, sizeof dir);
+	snprintf(script, sizeof script,
+		 "head -c 1000000 /dev/urandom > %s/large && "
+		 "timeout 20 nc -6 -N " KAN_UDP " 7 < %s/large > %s/back && "
+		 "cmp %s/large %s/back && echo byte-exact",
+		 dir, dir, dir, dir, dir);
+	shell(&r, script);
+	harness_expect(r.out, "byte-exact");
+	harness_result_free(&r);
+
+	snprintf(script, sizeof script,
+		 "head -c 2000000 /dev/zero > %s/zeros && "
+		 "timeout 20 nc -6 -N " KAN_UDP " 9 < %s/zeros > %s/nothing; status=$?; "
+		 "wc -c < %s/nothing; exit $status",
+		 dir, dir, dir, dir);
+	shell(&r, script);
+	harness_expect_status(&r, 0);
+	harness_expect(r.out, "0");
+	harness_result_free(&r);
+	harness_stop(h);
+}
+
 /* A TCP connection to a port nobody listens on is refused with a reset (RFC 9293
  * §3.10.7.1), seen both by the host's nc and in the KAN capture. */
 static void test_tcp_to_a_closed_port_is_reset(void **state)
@@ -525,6 +563,7 @@ int main(void)
 		T(test_trace_of_one_ping),
 		T(test_udp_echo_and_discard_from_the_host),
 		T(test_tcp_to_a_closed_port_is_reset),
+		T(test_tcp_echo_and_discard_from_the_host),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #ifndef PK_NETIF_H
 #define PK_NETIF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <pk/net/iface.h>
@@ -93,6 +94,19 @@ int pk_netif_reject(struct pk_netif_packet *packet, uint8_t type, uint8_t code, 
  * one here, unknown informational ones are dropped, RFC 4443 §2.4), No Next Header and ESP are
  * dropped. Within the stack's rate limit; the packet is consumed either way. */
 void pk_netif_refuse(struct pk_netif_packet *packet);
+
+/* A socket layer's input (pk_udp_input, pk_tcp_input): true if it took the packet (and
+ * consumed it), false if the packet is not its own (untouched). */
+typedef bool pk_netif_input_fn(struct pk_netif_packet *packet);
+#define PK_NETIF_INPUTS 4u
+
+/* Adds a socket layer to those pk_netif_dispatch offers packets to; each adds itself when
+ * first used, so a program that uses UDP and TCP sockets serves both from any loop. */
+void pk_netif_add_input(pk_netif_input_fn *input);
+
+/* Offers a delivered packet to each socket layer in use; one that none takes is refused as
+ * pk_netif_refuse does. The packet is consumed either way. */
+void pk_netif_dispatch(struct pk_netif_packet *packet);
 
 /* Frees the frame `packet` holds, if any, and clears it. */
 void pk_netif_release(struct pk_netif_packet *packet);

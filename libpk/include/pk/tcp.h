@@ -10,9 +10,10 @@
  *
  * The calls that wait run the interface's receive loop, as pk_udp_recvfrom does: TCP
  * segments go to their connections, a segment for no connection or listener is answered
- * with a reset, and any other packet is answered as pk_netif_refuse does. A program with a
- * receive loop of its own (TCP beside UDP, say) offers each packet to pk_tcp_input, calls
- * pk_tcp_service when pk_tcp_deadline comes, and uses the calls with a timeout of 0.
+ * with a reset, and any other packet goes to the program's other socket layers
+ * (pk_netif_dispatch). A program with a receive loop of its own (for TCP and UDP at once,
+ * say) hands each packet to pk_netif_dispatch, calls pk_tcp_service when pk_tcp_deadline
+ * comes, and uses the calls with a timeout of 0.
  *
  * Sockets are numbers; errors are negative PK_E codes: -PK_EINVAL for a socket not open
  * or of the wrong kind, -PK_EADDRINUSE for a port taken, -PK_ELIMIT when every slot is in

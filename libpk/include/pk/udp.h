@@ -5,7 +5,8 @@
  * datagram for another of the program's sockets waits in that socket's queue, in the
  * frame it came in (no copy; one that was reassembled, and so has no frame, waits in a
  * room for one such datagram); one for a port nobody bound is answered port unreachable;
- * anything else is answered as pk_netif_refuse does. A port unreachable about a datagram a
+ * anything else goes to the program's other socket layers (pk_netif_dispatch), and is
+ * answered as pk_netif_refuse does if none takes it. A port unreachable about a datagram a
  * connected socket sent makes that socket's next receive return -PK_ECONNREFUSED, as a
  * connected socket does on Linux.
  *
