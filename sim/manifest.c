@@ -33,7 +33,8 @@ const char manifest_default_text[] =
 	"mcast\tmcast-server\taddress=::6d\n"
 	"node-a\tpk-node\taddress=::a\n"
 	"node-b\tpk-node\taddress=::b\n"
-	"echo-discard\techo-discard\taddress=::9\n";
+	"echo-discard\techo-discard\taddress=::9\n"
+	"httpd\thttpd\taddress=::80\n";
 
 static void set_error(char *err, size_t errlen, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -72,7 +72,7 @@ static void test_manifest_default_text_gives_the_network_and_its_processes(void 
 	(void)state;
 	struct manifest m;
 	parse_ok(manifest_default_text, &m);
-	assert_int_equal(m.count, 6);
+	assert_int_equal(m.count, 7);
 	const struct manifest_entry *nic = &m.entries[0];
 	assert_string_equal(nic->name, "nic");
 	assert_string_equal(nic->program, "nic-driver");
@@ -100,6 +100,8 @@ static void test_manifest_default_text_gives_the_network_and_its_processes(void 
 	assert_int_equal(m.entries[4].iid[0], 0xb);
 	assert_string_equal(m.entries[5].program, "echo-discard");
 	assert_int_equal(m.entries[5].iid[0], 9);
+	assert_string_equal(m.entries[6].program, "httpd");
+	assert_int_equal(m.entries[6].iid[0], 0x80);
 	manifest_free(&m);
 	assert_null(m.entries);
 	assert_int_equal(m.count, 0);
