@@ -697,6 +697,21 @@ int pk_tcp_close(int socket)
 	return 0;
 }
 
+static bool all_closed_finished(const void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < PK_TCP_CONNECTIONS; i++) {
+		if (connections[i].used && !connections[i].owned)
+			return false;
+	}
+	return true;
+}
+
+int pk_tcp_finish(uint32_t timeout_ms)
+{
+	return wait_until(all_closed_finished, NULL, timeout_ms);
+}
+
 const struct pk_tcp_counters *pk_tcp_counters(void)
 {
 	return &counters;

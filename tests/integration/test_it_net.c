@@ -21,15 +21,16 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "host_net.h"
 #include "manifest.h"
 
-#define TAP	     "packos0"
+#define TAP	     HOST_NET_TAP
 #define KAN_ECHO     "fd6b:616e::7"
 #define KAN_NODE     "fd6b:616e::a"
 #define KAN_DRIVER   "fd6b:616e::1"
 #define KAN_UDP	     "fd6b:616e::9" /* echo-discard */
 #define LINK_ROUTER  "fd6b:616e:0:1::1"
-#define LINK_HOST    "fd6b:616e:0:1::2"
+#define LINK_HOST    HOST_NET_LINK_HOST
 #define ROUTER_LOCAL "fe80::70:6bff:fe00:1%" TAP
 #define NIC_MAC	     "02:70:6b:00:00:01"
 #define PING	     "/usr/bin/ping"
@@ -39,40 +40,14 @@
  * the multicast server and two nodes. */
 static const char *const manifest = manifest_default_text;
 
-/* Once per test program: a namespace of our own, with the host side of the NIC in it. */
-static void enter_network_namespace(void)
-{
-	static bool entered;
-	if (entered)
-		return;
-	if (geteuid() != 0)
-		harness_require_failed("the network tests need root (a namespace and a TAP)");
-	if (unshare(CLONE_NEWNET) < 0)
-		harness_require_failed("unshare(CLONE_NEWNET) failed");
-	struct harness_result r;
-	const char *lo[] = {"/sbin/ip", "link", "set", "lo", "up", NULL};
-	harness_exec(lo, 5000, &r);
-	harness_expect_status(&r, 0);
-	harness_result_free(&r);
-	const char *up[] = {
-		PACKOS_SOURCE_DIR "/scripts/host-net", "up", "--tap", TAP, "--user", "root", NULL};
-	harness_exec(up, 10000, &r);
-	harness_expect_status(&r, 0);
-	harness_expect(r.out, "host fd6b:616e:0:1::2");
-	harness_result_free(&r);
-	entered = true;
-}
-
 static struct harness *start(const char *extra, const char *extra_value)
 {
-	enter_network_namespace();
-	struct harness_options opt = {
-		.manifest = manifest,
-		.args = {"--tap", TAP, "--pcap", "@/kan.pcap", extra, extra_value, NULL},
-	};
-	struct harness *h = harness_start(&opt);
-	harness_wait_log(h, "nic-driver: 02:70:6b:00:00:01 mtu 1500, link up", 1, 10000);
-	return h;
+	return host_net_start(manifest, extra, extra_value);
+}
+
+static void shell(struct harness_result *r, const char *script)
+{
+	host_net_shell(r, script, 30000);
 }
 
 /* Runs ping with `args` (NULL-terminated) and returns its result. */
@@ -196,22 +171,6 @@ static void test_router_errors_reach_the_host(void **state)
 
 /* Stops the KAN capture and expects tshark to find at least one packet matching `filter`
  * in it, described with `summary`. */
-static void expect_in_kan_capture(struct harness *h, const char *filter, const char *summary)
-{
-	struct harness_result r;
-	harness_ctl(h, &r, "capture", "stop", NULL);
-	harness_result_free(&r);
-	char pcap[HARNESS_PATH_SIZE];
-	harness_path(h, "kan.pcap", pcap, sizeof pcap);
-	const char *tshark[] = {"/usr/bin/tshark", "-n", "-r", pcap, "-Y", filter, NULL};
-	harness_exec(tshark, 30000, &r);
-	harness_expect_status(&r, 0);
-	if (harness_count(r.out, summary) < 1)
-		fail_msg("no %s matching %s in the KAN capture:\n%s%s", summary, filter, r.out,
-			 r.err);
-	harness_result_free(&r);
-}
-
 /* A PackOS process sends the host a packet larger than the link: the router answers with
  * packet-too-big carrying the link's MTU, seen in the KAN's own capture. */
 static void test_oversized_packet_gets_packet_too_big(void **state)
@@ -222,20 +181,15 @@ static void test_oversized_packet_gets_packet_too_big(void **state)
 	harness_ctl(h, &r, "run", "kan-ping", "address=::99", "--", "-c", "1", "-W", "2", "-s",
 		    "2000", LINK_HOST, NULL);
 	harness_result_free(&r);
-	expect_in_kan_capture(h,
-			      "icmpv6.type == 2 && icmpv6.mtu == 1500 && ipv6.src == " KAN_DRIVER
-			      " && ipv6.dst == fd6b:616e::99",
-			      "Packet Too Big");
+	host_net_expect_in_capture(
+		h,
+		"icmpv6.type == 2 && icmpv6.mtu == 1500 && ipv6.src == " KAN_DRIVER
+		" && ipv6.dst == fd6b:616e::99",
+		"Packet Too Big");
 	harness_stop(h);
 }
 
 /* Runs `script` with sh in the test's namespace; its output in *r. */
-static void shell(struct harness_result *r, const char *script)
-{
-	const char *argv[] = {"/bin/sh", "-c", script, NULL};
-	harness_exec(argv, 30000, r);
-}
-
 /* The host's nc against echo-discard: UDP echo byte for byte, a datagram larger than the
  * link in fragments both ways (the first is lost to path MTU discovery, as on any IPv6
  * path narrower than its source thinks), discard answering nothing, and a port nobody
@@ -268,10 +222,10 @@ static void test_udp_echo_and_discard_from_the_host(void **state)
 
 	shell(&r, "echo nobody | nc -6 -u -w1 " KAN_UDP " 4242");
 	harness_result_free(&r);
-	expect_in_kan_capture(h,
-			      "icmpv6.type == 1 && icmpv6.code == 4 && ipv6.src == " KAN_UDP
-			      " && udp.dstport == 4242",
-			      "Destination Unreachable");
+	host_net_expect_in_capture(h,
+				   "icmpv6.type == 1 && icmpv6.code == 4 && ipv6.src == " KAN_UDP
+				   " && udp.dstport == 4242",
+				   "Destination Unreachable");
 	harness_stop(h);
 }
 
@@ -324,22 +278,18 @@ static void test_tcp_to_a_closed_port_is_reset(void **state)
 	if (strstr(r.err, "Connection refused") == NULL)
 		fail_msg("nc was not refused:\n%s%s", r.out, r.err);
 	harness_result_free(&r);
-	expect_in_kan_capture(h,
-			      "tcp.flags.reset == 1 && tcp.flags.ack == 1 && ipv6.src == " KAN_NODE
-			      " && tcp.srcport == 80",
-			      "[RST, ACK]");
+	host_net_expect_in_capture(
+		h,
+		"tcp.flags.reset == 1 && tcp.flags.ack == 1 && ipv6.src == " KAN_NODE
+		" && tcp.srcport == 80",
+		"[RST, ACK]");
 	harness_stop(h);
 }
 
 static void expect_no_malformed(const char *pcap)
 {
+	host_net_expect_no_malformed(pcap);
 	struct harness_result r;
-	const char *tshark[] = {"/usr/bin/tshark", "-n", "-r", pcap, "-Y", "_ws.malformed", NULL};
-	harness_exec(tshark, 30000, &r);
-	harness_expect_status(&r, 0);
-	if (r.out[0] != '\0')
-		fail_msg("tshark finds malformed packets in %s:\n%s", pcap, r.out);
-	harness_result_free(&r);
 	const char *count[] = {"/usr/bin/tshark", "-n", "-r", pcap, NULL};
 	harness_exec(count, 30000, &r);
 	if (harness_count(r.out, "ICMPv6") < 10)

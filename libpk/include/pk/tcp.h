@@ -82,6 +82,10 @@ int pk_tcp_shutdown(int socket);
  * listener (its connections not yet accepted are reset). The number is free at once. */
 int pk_tcp_close(int socket);
 
+/* For a program about to exit: runs the interface until every connection it closed has
+ * finished its exchange of FINs (TIME-WAIT is not waited out), or the time passes. */
+int pk_tcp_finish(uint32_t timeout_ms);
+
 /* Waits until one of the `count` sockets is ready for what it asks; returns how many are,
  * 0 when the time passed first. */
 int pk_tcp_poll(struct pk_tcp_poll *set, unsigned count, uint32_t timeout_ms);
