@@ -19,6 +19,9 @@
 #define TIMESTAMP_OPTION_SPACE	  12u /* two NOPs and the option, RFC 7323 Appendix A */
 #define DUPLICATE_ACK_THRESHOLD	  3u
 #define PERSIST_BACKOFF_MAX	  6u
+/* Added to RFC 8985's 2 SRTT, as Linux adds two ticks: a round trip of microseconds
+ * varies by more than itself when a scheduler gets in the way. */
+#define TAIL_PROBE_SLACK_NS 2000000ull
 
 static uint32_t max32(uint32_t a, uint32_t b)
 {
@@ -67,8 +70,9 @@ static void become_closed(struct pk_tcp_conn *c, int error)
 	if (error != 0 && c->error == 0)
 		c->error = error;
 	c->retransmit_at = c->persist_at = c->delayed_ack_at = 0;
-	c->keepalive_at = c->close_at = 0;
+	c->keepalive_at = c->close_at = c->tail_probe_at = 0;
 	c->ack_now = c->probe_now = c->keepalive_now = c->retransmit_first = false;
+	c->probe_tail = false;
 }
 
 /* Shared by both opens: the window scale that lets the advertised window cover the whole
@@ -347,6 +351,27 @@ static void arm_retransmit(struct pk_tcp_conn *c, uint64_t now_ns)
 	c->retransmit_at = now_ns + pk_tcp_rtt_timeout(&c->rtt);
 }
 
+/* RFC 8985 §7.2: a loss probe if nothing is acknowledged within two round trips, so a
+ * lost tail is found by SACK instead of by the retransmission timer. Only once a round
+ * trip is measured, with SACK to make use of the answer, outside recovery, and when it
+ * comes before the timer. */
+static void arm_tail_probe(struct pk_tcp_conn *c, uint64_t now_ns)
+{
+	c->tail_probe_at = 0;
+	/* In recovery the same timer watches the segment at snd_una sent again: not
+	 * acknowledged within two round trips, it is taken as lost again, as RACK (RFC 8985
+	 * §6) would find once a later segment arrived, when none may come. */
+	bool watch = c->recovering ? c->first_resent : true;
+	if (!c->sack_ok || !c->rtt.measured || !watch || c->snd_una == c->snd_max ||
+	    !synchronized(c))
+		return;
+	uint64_t timeout = 2 * c->rtt.srtt_ns + TAIL_PROBE_SLACK_NS;
+	if (c->snd_max - c->snd_una <= cc_mss(c))
+		timeout += PK_TCP_PEER_DELAYED_ACK_NS; /* one segment: its ACK may be delayed */
+	if (c->retransmit_at == 0 || now_ns + timeout < c->retransmit_at)
+		c->tail_probe_at = now_ns + timeout;
+}
+
 /* The peer acknowledged up to `ack`, past snd_una: drop what it holds from the send
  * buffer, time the round trip, and open the congestion window. */
 static void take_new_ack(struct pk_tcp_conn *c, uint32_t ack, uint64_t now_ns)
@@ -393,11 +418,13 @@ static void take_new_ack(struct pk_tcp_conn *c, uint32_t ack, uint64_t now_ns)
 			c->cwnd += mss;
 		}
 	}
+	c->first_resent = false;
 	/* RFC 6298 §5.2 and §5.3: stop the timer when all is acknowledged, else restart. */
 	if (c->snd_una == c->snd_max)
 		c->retransmit_at = 0;
 	else
 		arm_retransmit(c, now_ns);
+	arm_tail_probe(c, now_ns);
 }
 
 static void update_send_window(struct pk_tcp_conn *c, const struct pk_tcp_segment *s)
@@ -576,6 +603,16 @@ static bool take_ack(struct pk_tcp_conn *c, const struct pk_tcp_segment *s, uint
 		take_new_ack(c, s->ack, now_ns);
 	else
 		take_duplicate_ack(c, s, sacked_more);
+	/* The segment at snd_una went again, and three segments sent after it have been
+	 * SACKed since, but not it: it was lost again. RFC 6675 would wait for the timer;
+	 * like Linux, send it once more. */
+	if (c->recovering && c->first_resent &&
+	    pk_tcp_seq_le(c->rxt_mark + DUPLICATE_ACK_THRESHOLD * cc_mss(c),
+			  pk_tcp_ranges_highest(&c->sacked, c->snd_una))) {
+		c->first_resent = false;
+		c->retransmit_first = true;
+		c->stats.lost_retransmits++;
+	}
 	update_send_window(c, s);
 	/* RFC 6675 §5's other trigger: three segments' worth SACKed past snd_una means it
 	 * is lost, whatever the count of duplicates (an ACK that moved snd_una resets it). */
@@ -755,7 +792,8 @@ static uint32_t send_budget(const struct pk_tcp_conn *c, uint32_t mss)
 	uint32_t cwnd = c->cwnd;
 	if (!c->recovering && c->duplicate_acks > 0) /* limited transmit, RFC 3042 */
 		cwnd += (c->duplicate_acks < 2 ? c->duplicate_acks : 2) * mss;
-	uint32_t in_flight = c->snd_nxt - c->snd_una;
+	uint32_t in_flight =
+		c->snd_nxt - c->snd_una - pk_tcp_ranges_bytes_before(&c->sacked, c->snd_nxt);
 	if (c->recovering && c->sack_ok) {
 		/* RFC 6675's pipe: what is not SACKed and not presumed lost, and what was
 		 * retransmitted; everything below the highest SACK counts as lost. */
@@ -812,6 +850,11 @@ static uint32_t output_data(struct pk_tcp_conn *c, uint8_t *packet, uint32_t siz
 		/* Karn: a segment sent twice gives no sample. */
 		if (c->timing && pk_tcp_seq_lt(seq, c->timed_seq))
 			c->timing = false;
+		if (seq == c->snd_una) {
+			c->first_resent = true;
+			c->rxt_mark = c->snd_max;
+			arm_tail_probe(c, now_ns);
+		}
 	} else {
 		c->stats.bytes_sent += length;
 		if (!c->timing) {
@@ -826,6 +869,8 @@ static uint32_t output_data(struct pk_tcp_conn *c, uint8_t *packet, uint32_t siz
 		c->snd_max = seq_end;
 	if (c->retransmit_at == 0)
 		arm_retransmit(c, now_ns);
+	if (c->tail_probe_at == 0)
+		arm_tail_probe(c, now_ns);
 	return emit(c, packet, &seg);
 }
 
@@ -861,9 +906,9 @@ static void run_timers(struct pk_tcp_conn *c, uint64_t now_ns)
 			c->snd_nxt = c->iss;
 		} else {
 			/* RFC 5681 §3.1 and RFC 6582 §3.2 step 4: one segment, slow start,
-			 * and everything from snd_una sent again; SACK information is
-			 * forgotten, the receiver may have dropped what it held (RFC 2018
-			 * §8). */
+			 * and everything from snd_una sent again but what the peer SACKed, as
+			 * Linux does. A receiver may drop what it SACKed (RFC 2018 §8): a
+			 * second timeout in a row forgets the SACKs, so that is sent too. */
 			uint32_t mss = cc_mss(c);
 			if (c->retries == 1)
 				halve_ssthresh(c);
@@ -873,8 +918,23 @@ static void run_timers(struct pk_tcp_conn *c, uint64_t now_ns)
 			c->recover = c->snd_max;
 			c->duplicate_acks = 0;
 			c->snd_nxt = c->snd_una;
-			c->sacked.count = 0;
+			if (c->retries > 1)
+				c->sacked.count = 0;
 			c->retransmit_first = false;
+			c->first_resent = false;
+			c->probe_tail = false;
+			c->tail_probe_at = 0;
+		}
+	}
+	if (c->tail_probe_at != 0 && c->tail_probe_at <= now_ns) {
+		c->tail_probe_at = 0;
+		if (c->recovering && c->first_resent) {
+			c->first_resent = false;
+			c->retransmit_first = true;
+			c->stats.lost_retransmits++;
+		} else if (!c->recovering && c->snd_una != c->snd_max) {
+			c->probe_tail = true;
+			c->stats.tail_probes++;
 		}
 	}
 	if (c->persist_at != 0 && c->persist_at <= now_ns) {
@@ -944,6 +1004,21 @@ uint32_t pk_tcp_conn_output(struct pk_tcp_conn *c, uint8_t *packet, uint32_t siz
 			return output_data(c, packet, size, c->snd_una, length, now_ns);
 		}
 	}
+	if (c->probe_tail) {
+		/* RFC 8985 §7.3: new data if the window has room, else the last segment. */
+		c->probe_tail = false;
+		uint32_t window_edge = c->snd_una + c->snd_wnd;
+		if (pk_tcp_seq_lt(c->snd_nxt, data_end(c)) &&
+		    pk_tcp_seq_lt(c->snd_nxt, window_edge))
+			return output_data(c, packet, size, c->snd_nxt,
+					   min32(min32(mss, data_end(c) - c->snd_nxt),
+						 window_edge - c->snd_nxt),
+					   now_ns);
+		uint32_t last_end =
+			pk_tcp_seq_lt(data_end(c), c->snd_max) ? data_end(c) : c->snd_max;
+		uint32_t length = min32(mss, last_end - c->snd_una);
+		return output_data(c, packet, size, last_end - length, length, now_ns);
+	}
 	uint32_t budget = send_budget(c, mss);
 	if (c->recovering && c->sack_ok && budget > 0) {
 		uint32_t seq, hole_end;
@@ -955,6 +1030,19 @@ uint32_t pk_tcp_conn_output(struct pk_tcp_conn *c, uint8_t *packet, uint32_t siz
 			c->high_rxt = seq + length;
 			return output_data(c, packet, size, seq, length, now_ns);
 		}
+	}
+	/* Sending again after a timeout: what the peer holds is skipped, and what it lacks
+	 * goes as the window allows, whatever its size. */
+	uint32_t sacked_right;
+	while (pk_tcp_seq_lt(c->snd_nxt, c->snd_max) &&
+	       pk_tcp_ranges_contains(&c->sacked, c->snd_nxt, &sacked_right))
+		c->snd_nxt = sacked_right;
+	if (pk_tcp_seq_lt(c->snd_nxt, c->snd_max) && pk_tcp_seq_lt(c->snd_nxt, data_end(c))) {
+		uint32_t gap_end = pk_tcp_ranges_next_left(&c->sacked, c->snd_nxt, c->snd_max);
+		uint32_t length = min32(min32(mss, gap_end - c->snd_nxt),
+					min32(budget, data_end(c) - c->snd_nxt));
+		if (length > 0)
+			return output_data(c, packet, size, c->snd_nxt, length, now_ns);
 	}
 	uint32_t unsent = pk_tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
 	if (unsent > 0) {
@@ -1001,10 +1089,10 @@ uint32_t pk_tcp_conn_output(struct pk_tcp_conn *c, uint8_t *packet, uint32_t siz
 uint64_t pk_tcp_conn_deadline(const struct pk_tcp_conn *c)
 {
 	if (c->reset_pending || c->ack_now || c->probe_now || c->keepalive_now ||
-	    c->retransmit_first)
+	    c->retransmit_first || c->probe_tail)
 		return 1;
 	const uint64_t timers[] = {c->retransmit_at, c->persist_at, c->delayed_ack_at,
-				   c->keepalive_at, c->close_at};
+				   c->keepalive_at,  c->close_at,   c->tail_probe_at};
 	uint64_t earliest = 0;
 	for (unsigned i = 0; i < sizeof timers / sizeof timers[0]; i++) {
 		if (timers[i] != 0 && (earliest == 0 || timers[i] < earliest))

@@ -24,8 +24,12 @@
 #define BACKLOG		   8u
 #define CLIENTS		   (PK_TCP_CONNECTIONS - 1u)
 
+/* The timeout a client is under. */
+enum wait_kind { WAIT_NONE, WAIT_IDLE, WAIT_REQUEST, WAIT_LINGER };
+
 struct client {
-	int socket;	/* -1: free */
+	int socket; /* -1: free */
+	enum wait_kind waiting;
 	bool peer_done; /* the client's stream has ended */
 	bool lingering;
 	uint64_t deadline_ns; /* when the current timeout ends */
@@ -46,21 +50,27 @@ static void client_close(struct client *c)
 /* Starts the timeout that applies now: between requests, or within one. */
 static void arm(struct client *c, uint64_t now)
 {
+	enum wait_kind kind = WAIT_NONE; /* a response is going out: the client is not late */
 	if (c->lingering)
-		return;
-	if (http_server_state(&c->http) == HTTP_SERVER_IDLE)
-		c->deadline_ns = now + IDLE_TIMEOUT_MS * NS_PER_MS;
-	else if (http_server_mid_request(&c->http) && c->deadline_ns == 0)
-		c->deadline_ns = now + REQUEST_TIMEOUT_MS * NS_PER_MS;
-	else if (!http_server_mid_request(&c->http))
-		c->deadline_ns = 0; /* a response is going out: the client is not late */
+		kind = WAIT_LINGER;
+	else if (http_server_state(&c->http) == HTTP_SERVER_IDLE)
+		kind = WAIT_IDLE;
+	else if (http_server_mid_request(&c->http))
+		kind = WAIT_REQUEST;
+	if (kind == c->waiting)
+		return; /* the timeout already running goes on */
+	c->waiting = kind;
+	c->deadline_ns = kind == WAIT_IDLE	? now + IDLE_TIMEOUT_MS * NS_PER_MS
+			 : kind == WAIT_REQUEST ? now + REQUEST_TIMEOUT_MS * NS_PER_MS
+			 : kind == WAIT_LINGER	? now + LINGER_MS * NS_PER_MS
+						: 0;
 }
 
 static void linger(struct client *c, uint64_t now)
 {
 	pk_tcp_shutdown(c->socket);
 	c->lingering = true;
-	c->deadline_ns = now + LINGER_MS * NS_PER_MS;
+	arm(c, now);
 }
 
 /* Sends as much of the response as the send buffer takes; returns how many bytes. */

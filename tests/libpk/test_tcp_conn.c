@@ -286,14 +286,16 @@ static void report(const char *what)
 {
 	for (int i = 0; i < 2; i++) {
 		const struct pk_tcp_stats *st = &w->end[i].conn.stats;
-		print_message("%s %c: %llu sent, %llu retransmitted, %llu fast retransmits, "
-			      "%llu timeouts, %llu duplicate ACKs, %llu out of order; t=%.3f s\n",
-			      what, 'a' + i, (unsigned long long)st->segments_sent,
-			      (unsigned long long)st->retransmitted,
-			      (unsigned long long)st->fast_retransmits,
-			      (unsigned long long)st->timeouts,
-			      (unsigned long long)st->duplicate_acks,
-			      (unsigned long long)st->out_of_order, (double)w->now / SECOND);
+		print_message(
+			"%s %c: %llu sent, %llu retransmitted, %llu fast retransmits, "
+			"%llu timeouts, %llu duplicate ACKs, %llu out of order, %llu tail "
+			"probes, %llu lost retransmissions; t=%.3f s\n",
+			what, 'a' + i, (unsigned long long)st->segments_sent,
+			(unsigned long long)st->retransmitted,
+			(unsigned long long)st->fast_retransmits, (unsigned long long)st->timeouts,
+			(unsigned long long)st->duplicate_acks,
+			(unsigned long long)st->out_of_order, (unsigned long long)st->tail_probes,
+			(unsigned long long)st->lost_retransmits, (double)w->now / SECOND);
 	}
 }
 

@@ -7,8 +7,9 @@
  * control with fast retransmit and recovery (RFC 6675's SACK-based recovery when the peer
  * SACKs, NewReno, RFC 6582, when it does not) and limited transmit (RFC 3042); MSS and
  * segmentation to the path MTU; window scale and timestamps with PAWS (RFC 7323); SACK
- * (RFC 2018) both ways; out-of-order queueing; zero-window probes; keep-alive; delayed
- * ACKs; Nagle. docs/net.md lists what it leaves out.
+ * (RFC 2018) both ways; out-of-order queueing; tail loss probes (RFC 8985 §7) and the
+ * detection of lost retransmissions by SACK; zero-window probes; keep-alive; delayed ACKs;
+ * Nagle. docs/net.md lists what it leaves out.
  *
  * Driving one: after pk_tcp_input, a call that changes the buffers, or when the time from
  * pk_tcp_deadline comes, call pk_tcp_output until it returns 0, sending each segment it
@@ -25,7 +26,9 @@
 #include <pk/net/tcp_rtt.h>
 #include <pk/net/tcp_segment.h>
 
-#define PK_TCP_DELAYED_ACK_NS	     40000000ull    /* RFC 5681 §4.2 allows up to 500 ms */
+#define PK_TCP_DELAYED_ACK_NS 40000000ull /* RFC 5681 §4.2 allows up to 500 ms */
+/* The longest a peer is taken to hold an ACK back (RFC 8985 §7.2's WCDelAckT). */
+#define PK_TCP_PEER_DELAYED_ACK_NS   200000000ull
 #define PK_TCP_TIME_WAIT_NS	     60000000000ull /* 2 MSL, with Linux's MSL of 30 s */
 #define PK_TCP_FIN_WAIT_2_NS	     60000000000ull /* a closed connection's peer that never closes */
 #define PK_TCP_SYN_RETRIES	     6u		    /* as Linux: about two minutes of trying */
@@ -61,11 +64,13 @@ struct pk_tcp_stats {
 	uint64_t fast_retransmits;	     /* recoveries entered on duplicate ACKs */
 	uint64_t timeouts;		     /* retransmission timer expiries */
 	uint64_t duplicate_acks;
-	uint64_t out_of_order;	 /* data segments queued past a gap */
-	uint64_t out_of_window;	 /* segments outside the window, answered with an ACK */
-	uint64_t paws_rejected;	 /* timestamps older than the last (RFC 7323 §5) */
-	uint64_t challenge_acks; /* RFC 5961, sent */
-	uint64_t bad_acks;	 /* acknowledging what was never sent, or long ago */
+	uint64_t out_of_order;	   /* data segments queued past a gap */
+	uint64_t out_of_window;	   /* segments outside the window, answered with an ACK */
+	uint64_t paws_rejected;	   /* timestamps older than the last (RFC 7323 §5) */
+	uint64_t challenge_acks;   /* RFC 5961, sent */
+	uint64_t tail_probes;	   /* RFC 8985 §7's loss probes */
+	uint64_t lost_retransmits; /* a segment sent again and lost again, found by SACK */
+	uint64_t bad_acks;	   /* acknowledging what was never sent, or long ago */
 	uint64_t window_probes, keepalive_probes;
 };
 
@@ -100,6 +105,8 @@ struct pk_tcp_conn {
 	uint32_t recover;      /* snd_max when recovery began (RFC 6582) */
 	uint32_t high_rxt;     /* retransmitted up to here in this recovery (RFC 6675) */
 	bool retransmit_first; /* send the segment at snd_una again, window or not */
+	bool first_resent;     /* ... and it went, when snd_max was rxt_mark */
+	uint32_t rxt_mark;
 	struct pk_tcp_ranges sacked;
 
 	/* Round-trip timing of one segment at a time (Karn's rule). */
@@ -129,10 +136,10 @@ struct pk_tcp_conn {
 	/* What to send besides data. */
 	bool reset_pending;
 	uint32_t reset_seq;
-	bool probe_now, keepalive_now;
+	bool probe_now, keepalive_now, probe_tail;
 
 	/* Timers: absolute nanoseconds, 0 when off. */
-	uint64_t retransmit_at, persist_at, delayed_ack_at, keepalive_at, close_at;
+	uint64_t retransmit_at, persist_at, delayed_ack_at, keepalive_at, close_at, tail_probe_at;
 	unsigned persist_backoff, keepalive_sent;
 
 	struct pk_tcp_stats stats;
