@@ -112,7 +112,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bytes-server ADDRESS PORT\n");
 		return 2;
 	}
-	struct sockaddr_in6 addr = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)atoi(argv[2]))};
+	struct sockaddr_in6 addr = {.sin6_family = AF_INET6,
+				    .sin6_port = htons((uint16_t)atoi(argv[2]))};
 	int listener = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	int one = 1;
 	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

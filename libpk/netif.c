@@ -20,6 +20,8 @@ enum {
 	ENDPOINT_SLICE_MS = 10,
 };
 
+#define RECEIVE_AHEAD 16u
+
 static struct {
 	bool ready;
 	unsigned endpoint_count;
@@ -32,6 +34,13 @@ static struct {
 	struct pk_pmtu_entry pmtu[PMTU_ENTRIES];
 	/* A time exceeded is written here, before a frame is taken to carry it. */
 	uint8_t scratch[PK_FRAME_SIZE];
+	/* Frames received ahead of their turn, in one burst, handed out one at a time: one
+	 * entry into the kernel for a run of packets (a TCP sender's ACKs, say). */
+	struct {
+		struct pk_frame frame[RECEIVE_AHEAD];
+		uint32_t length[RECEIVE_AHEAD];
+		unsigned next, count;
+	} ahead;
 } netif;
 
 int pk_netif_init(void)
@@ -239,6 +248,49 @@ int pk_netif_send(struct pk_netif_packet *packet)
 	return err;
 }
 
+int pk_netif_send_burst(uint8_t *const *data, const uint32_t *lengths, unsigned count)
+{
+	int err = ready();
+	if (err < 0)
+		return err;
+	if (count > PK_BURST_MAX)
+		return -PK_EINVAL;
+	struct pk_frame frames[PK_BURST_MAX];
+	uint32_t frame_lengths[PK_BURST_MAX];
+	unsigned which[PK_BURST_MAX]; /* the packets that go in frames, in order */
+	unsigned fitting = 0, sent = 0;
+	for (unsigned i = 0; i < count; i++) {
+		const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)data[i];
+		if (lengths[i] >= PK_IPV6_HEADER_SIZE && lengths[i] <= PK_FRAME_SIZE &&
+		    lengths[i] <= pk_pmtu_get(&netif.stack.pmtu, h->destination, pk_now_ns())) {
+			which[fitting] = i;
+			frame_lengths[fitting++] = lengths[i];
+			continue;
+		}
+		struct pk_netif_packet one = {.data = data[i], .length = lengths[i]};
+		sent += pk_netif_send(&one) == 0;
+	}
+	int have = fitting > 0 ? pk_frame_alloc_burst(frames, fitting) : 0;
+	if (have < 0) {
+		netif.counters.lost += fitting;
+		return sent > 0 ? (int)sent : have;
+	}
+	netif.counters.lost += fitting - (unsigned)have; /* the pool ran short */
+	for (int f = 0; f < have; f++)
+		memcpy(frames[f].data, data[which[f]], frame_lengths[f]);
+	err = have > 0 ? pk_send_burst(frames, frame_lengths, (unsigned)have) : 0;
+	for (int i = 0; i < have; i++) {
+		if (frames[i].handle != 0) {
+			pk_frame_free(&frames[i]); /* refused by the kernel */
+			netif.counters.lost++;
+		} else {
+			netif.counters.sent++;
+			sent++;
+		}
+	}
+	return sent > 0 || err >= 0 ? (int)sent : err;
+}
+
 int pk_netif_reject(struct pk_netif_packet *packet, uint8_t type, uint8_t code, uint32_t parameter)
 {
 	struct pk_netif_packet invoking = take(packet);
@@ -292,35 +344,67 @@ struct answer {
 /* Takes the next frame from the endpoints, each in turn, waiting up to `wait_ms` on the
  * last one tried; an answer goes out in the same entry into the kernel as the first try.
  * Returns 0, -PK_EWOULDBLOCK or -PK_ETIMEDOUT when nothing came, or another error. */
+/* Hands out the next frame received ahead; false if none is left. */
+static bool take_ahead(struct pk_frame *ret_frame, uint32_t *ret_length)
+{
+	if (netif.ahead.next == netif.ahead.count)
+		return false;
+	*ret_frame = netif.ahead.frame[netif.ahead.next];
+	*ret_length = netif.ahead.length[netif.ahead.next];
+	netif.ahead.frame[netif.ahead.next++] = (struct pk_frame){0};
+	return true;
+}
+
+/* An answer the kernel refused is dropped; the program's ends the receive with its error. */
+static int drop_refused(struct answer *answer, int err)
+{
+	pk_frame_free(&answer->frame);
+	netif.counters.lost++;
+	return answer->program ? err : 0;
+}
+
 static int receive_frame(struct answer *answer, uint32_t wait_ms, struct pk_frame *ret_frame,
 			 uint32_t *ret_length)
 {
+	if (netif.ahead.next < netif.ahead.count) {
+		if (answer->frame.handle != 0) {
+			int err = send_frame(&answer->frame, answer->length);
+			if (err < 0 && (err = drop_refused(answer, err)) < 0)
+				return err;
+		}
+		return take_ahead(ret_frame, ret_length) ? 0 : -PK_EWOULDBLOCK;
+	}
 	unsigned count = netif.endpoint_count;
 	int err = -PK_EWOULDBLOCK;
 	for (unsigned i = 0; i < count; i++) {
 		unsigned index = (netif.next_endpoint + i) % count;
 		pk_endpoint_t endpoint = pk_endpoint(index);
 		uint32_t wait = i + 1 == count ? wait_ms : 0;
+		int n;
 		if (answer->frame.handle != 0) {
-			err = pk_send_recv(&answer->frame, answer->length, endpoint, ret_frame,
-					   ret_length, wait);
-			if (answer->frame.handle == 0) {
+			struct pk_outbox out = {0};
+			pk_outbox_add(&out, &answer->frame, answer->length);
+			n = pk_pass(&out, NULL, NULL, endpoint, netif.ahead.frame,
+				    netif.ahead.length, RECEIVE_AHEAD, wait);
+			if (out.count == 0) {
 				netif.counters.sent++;
 			} else {
-				/* Refused, so nothing was received: the answer is dropped. */
-				pk_frame_free(&answer->frame);
-				netif.counters.lost++;
-				if (answer->program)
+				answer->frame = out.frame[0];
+				if ((err = drop_refused(answer, out.status[0])) < 0)
 					return err;
-				err = pk_recv(endpoint, ret_frame, ret_length, wait);
 			}
 		} else {
-			err = pk_recv(endpoint, ret_frame, ret_length, wait);
+			n = pk_recv_burst(endpoint, netif.ahead.frame, netif.ahead.length,
+					  RECEIVE_AHEAD, wait);
 		}
-		if (err == 0) {
+		if (n > 0) {
+			netif.ahead.count = (unsigned)n;
+			netif.ahead.next = 0;
 			netif.next_endpoint = (index + 1) % count;
+			take_ahead(ret_frame, ret_length);
 			return 0;
 		}
+		err = n;
 		if (err != -PK_EWOULDBLOCK && err != -PK_ETIMEDOUT)
 			return err;
 	}

@@ -49,15 +49,19 @@ static uint8_t secret[PK_SIPHASH_KEY_SIZE]; /* RFC 6528's key */
 static bool ready;
 static uint64_t next_order;
 static uint16_t next_ephemeral;
-/* Where segments are written, then copied into a frame to go: a flush ends by finding
- * nothing more to send, and allocating a frame for that would cost a kernel call each. */
-static uint8_t scratch[PK_FRAME_SIZE];
+/* Where a flush writes segments, then copied into frames to go in one burst: a flush
+ * does not know how many it will send until it finds nothing more, and allocating a frame
+ * for that last look would cost a kernel call each time. */
+#define FLUSH_BURST 16u
+static uint8_t scratch[FLUSH_BURST][PK_FRAME_SIZE];
 
-static void send_scratch(uint32_t length)
+static void send_scratch(unsigned count, const uint32_t *lengths)
 {
-	struct pk_netif_packet out = {.data = scratch, .length = length};
-	if (pk_netif_send(&out) < 0)
-		counters.segments_lost++;
+	uint8_t *data[FLUSH_BURST];
+	for (unsigned i = 0; i < count; i++)
+		data[i] = scratch[i];
+	int sent = pk_netif_send_burst(data, lengths, count);
+	counters.segments_lost += count - (sent > 0 ? (unsigned)sent : 0);
 }
 
 static int ensure_ready(void)
@@ -110,10 +114,19 @@ const struct pk_tcp_conn *pk_tcp_connection(int socket)
 static void flush(struct connection *c)
 {
 	uint32_t mtu = pk_netif_path_mtu(c->conn.tuple.remote);
-	uint32_t length;
-	while ((length = pk_tcp_conn_output(&c->conn, scratch, sizeof scratch, mtu, pk_now_ns())) >
-	       0)
-		send_scratch(length);
+	for (;;) {
+		uint32_t lengths[FLUSH_BURST];
+		unsigned n = 0;
+		uint64_t now = pk_now_ns();
+		while (n < FLUSH_BURST &&
+		       (lengths[n] = pk_tcp_conn_output(&c->conn, scratch[n], PK_FRAME_SIZE, mtu,
+							now)) > 0)
+			n++;
+		if (n > 0)
+			send_scratch(n, lengths);
+		if (n < FLUSH_BURST)
+			return;
+	}
 }
 
 static void time_wait_ack(const struct time_wait *t)
@@ -130,7 +143,9 @@ static void time_wait_ack(const struct time_wait *t)
 		s.options.timestamp_value = (uint32_t)(pk_now_ns() / NS_PER_MS) + t->ts_offset;
 		s.options.timestamp_echo = t->ts_recent;
 	}
-	send_scratch(pk_tcp_write(scratch, t->tuple.local, t->tuple.remote, &s, PK_NET_HOP_LIMIT));
+	uint32_t length =
+		pk_tcp_write(scratch[0], t->tuple.local, t->tuple.remote, &s, PK_NET_HOP_LIMIT);
+	send_scratch(1, &length);
 }
 
 /* ---- Slots ---- */

@@ -154,11 +154,12 @@ static void test_netif_answers_an_echo_request_by_itself(void **state)
 	assert_int_equal(pk_netif_recv(&p, 0), -PK_EWOULDBLOCK);
 	assert_null(p.data);
 	assert_int_equal(pk_netif_counters()->sent - sent, 1);
-	/* The reply went out in the same entry into the kernel as the next receive. */
+	/* One entry into the kernel took the request (with whatever was queued behind it);
+	 * the reply went out with the next receive, and no entry of its own: one more entry
+	 * per endpoint looked at. */
 	kernel_stats(port.k, &after);
-	uint64_t calls = after.calls[PK_KC_send] - before.calls[PK_KC_send] +
-			 after.calls[PK_KC_recv] - before.calls[PK_KC_recv];
-	assert_int_equal(fake_backend.batches - batches, calls - 1);
+	assert_int_equal(after.calls[PK_KC_send] - before.calls[PK_KC_send], 1);
+	assert_int_equal(fake_backend.batches - batches, 1 + pk_endpoint_count());
 	uint32_t length = peer_receive();
 	assert_int_equal(length, 40 + 8 + 56);
 	assert_is_icmp(answer, length, address_us, PK_ICMPV6_ECHO_REPLY, 0);

@@ -75,6 +75,13 @@ int pk_netif_packet_alloc(struct pk_netif_packet *packet);
  * such as -PK_EHOSTUNREACH, -PK_ENOMEM); the packet is consumed either way. */
 int pk_netif_send(struct pk_netif_packet *packet);
 
+/* Sends `count` packets (at most PK_BURST_MAX) that lie in the program's memory, as
+ * pk_netif_send would, but those that fit the path's MTU (TCP's segments do) are copied
+ * into frames allocated together and go together: two entries into the kernel for all of
+ * them. Returns how many were sent, or the first error if none was; the rest are counted
+ * as lost. */
+int pk_netif_send_burst(uint8_t *const *data, const uint32_t *lengths, unsigned count);
+
 /* pk_netif_send, then pk_netif_recv into the same struct: one entry into the kernel when
  * the packet goes without a copy, as an answer to the packet received usually does.
  * Returns the send's error (nothing is received) or the receive's result. */

@@ -32,7 +32,7 @@
 #define PK_TCP_CONNECTIONS     16u
 #define PK_TCP_LISTENERS       4u
 #define PK_TCP_BACKLOG_MAX     PK_TCP_CONNECTIONS
-#define PK_TCP_BUFFER_SIZE     (64u * 1024u)
+#define PK_TCP_BUFFER_SIZE     (128u * 1024u)
 #define PK_TCP_TIME_WAIT_SLOTS 64u /* more: the oldest is forgotten early */
 #define PK_TCP_EPHEMERAL_FIRST 49152u
 
