@@ -11,36 +11,12 @@ set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench_http: needs root (namespaces, TAP devices)" >&2
-	exit 1
-fi
-if [ -z "${BENCH_HTTP_INSIDE:-}" ]; then
-	BENCH_HTTP_INSIDE=1 exec unshare -n "$0" "$@"
-fi
 for tool in curl wrk; do
 	command -v "$tool" >/dev/null || { echo "bench_http: needs $tool (scripts/install-deps --test)" >&2; exit 1; }
 done
-
-peer=pkhttp$$
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ip netns del "$peer" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-ip link set lo up
-ip netns add "$peer"
-ip link add vh0 type veth peer name vh1 netns "$peer"
-ip -6 addr add fd00:bf::1/64 dev vh0 nodad
-ip link set vh0 up
-ip -n "$peer" link set lo up
-ip -n "$peer" -6 addr add fd00:bf::2/64 dev vh1 nodad
-ip -n "$peer" link set vh1 up
+name=http inside_var=BENCH_HTTP_INSIDE
+. bench/net_common.sh
+veth_pair vh0 vh1
 scripts/host-net up --tap packos0 --user root >/dev/null
 
 packos_url=http://[fd6b:616e::80]
@@ -50,25 +26,13 @@ big=$((100 * 1024 * 1024))
 start_servers() { # CPU
 	ip netns exec "$peer" taskset -c "$1" "$build/bench/bytes-server" fd00:bf::2 8080 &
 	pids+=($!)
-	taskset -c "$1" "$build/sim/packosd" --tap packos0 --control "$work/packosd.sock" \
-		2>"$work/packosd.log" &
-	pids+=($!)
-	for _ in $(seq 50); do
-		grep -q "link up" "$work/packosd.log" 2>/dev/null && break
-		sleep 0.1
-	done
+	start_packosd "$1"
 	for url in "$packos_url" "$veth_url"; do
 		for _ in $(seq 50); do
 			curl -s -g -o /dev/null "$url/bytes/1" && break
 			sleep 0.1
 		done
 	done
-}
-
-stop_servers() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	pids=()
 }
 
 download_mbs() { # CPU URL: MB/s of one 100 MiB body
@@ -78,9 +42,6 @@ download_mbs() { # CPU URL: MB/s of one 100 MiB body
 requests_per_s() { # CPU URL
 	taskset -c "$1" wrk -t1 -c4 -d5s "$2/bytes/1024" |
 		awk '/^Requests\/sec/ { printf "%.0f", $2 }'
-}
-median() { # VALUE...
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 ratio() { # A B: A / B in percent
 	awk "BEGIN { printf \"%.0f%%\", 100 * $1 / $2 }"
@@ -100,7 +61,7 @@ for placement in "one core:0:0" "two cores:0:1"; do
 	packos_mbs=$(median "${packos[@]}")
 	veth_rps=$(requests_per_s "$client_cpu" "$veth_url")
 	packos_rps=$(requests_per_s "$client_cpu" "$packos_url")
-	stop_servers
+	stop_all
 	printf '%-10s %-32s %14s %10s %14s %10s\n' "$name" "veth, Linux TCP (baseline)" \
 		"$veth_mbs" "100%" "$veth_rps" "100%"
 	printf '%-10s %-32s %14s %10s %14s %10s\n' "$name" "TAP + PackOS (driver, KAN, httpd)" \

@@ -12,47 +12,21 @@ set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench_net: needs root (namespaces, TAP devices)" >&2
-	exit 1
-fi
-if [ -z "${BENCH_NET_INSIDE:-}" ]; then
-	BENCH_NET_INSIDE=1 exec unshare -n "$0" "$@"
-fi
+name=net inside_var=BENCH_NET_INSIDE
+. bench/net_common.sh
 
-peer=pkbench$$
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ip netns del "$peer" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-ip link set lo up
 # The floor: a TAP device and the responder behind it.
 ip tuntap add dev bench0 mode tap
 sysctl -q -w net.ipv6.conf.bench0.accept_ra=0 net.ipv6.conf.bench0.accept_dad=0
 ip link set bench0 up
 ip -6 addr add fd00:be::1/64 dev bench0 nodad
 # The kernel's own path: a veth pair into a second namespace.
-ip netns add "$peer"
-ip link add vb0 type veth peer name vb1 netns "$peer"
-ip -6 addr add fd00:bf::1/64 dev vb0 nodad
-ip link set vb0 up
-ip -n "$peer" link set lo up
-ip -n "$peer" -6 addr add fd00:bf::2/64 dev vb1 nodad
-ip -n "$peer" link set vb1 up
+veth_pair vb0 vb1
 # PackOS.
 scripts/host-net up --tap packos0 --user root >/dev/null
 
 rtt_us() { # CPU TARGET: the median round trip of 1,000
 	taskset -c "$1" "$build/bench/pinger" "$2" 1000 | awk '{ print $1 }'
-}
-median() { # VALUE...
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 flood_pps() { # CPU TARGET
 	taskset -c "$1" ping -6 -n -q -f -c 20000 -W 2 "$2" |
@@ -63,23 +37,11 @@ flood_pps() { # CPU TARGET
 start_endpoints() { # CPU
 	taskset -c "$1" "$build/bench/tap-responder" bench0 fd00:be::2 &
 	pids+=($!)
-	taskset -c "$1" "$build/sim/packosd" --tap packos0 --control "$work/packosd.sock" \
-		2>"$work/packosd.log" &
-	pids+=($!)
-	for _ in $(seq 50); do
-		grep -q "link up" "$work/packosd.log" 2>/dev/null && break
-		sleep 0.1
-	done
+	start_packosd "$1"
 	# Resolve every neighbour and teach paths before timing anything.
 	for target in fd00:be::2 fd00:bf::2 fd6b:616e::7; do
 		ping -6 -n -q -c 20 -i 0.01 -W 2 "$target" >/dev/null || true
 	done
-}
-
-stop_endpoints() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	pids=()
 }
 
 printf '%-10s %-34s %12s %12s %14s\n' placement path "rtt (us)" "flood (/s)" "rtt vs floor"
@@ -98,7 +60,7 @@ for placement in "one core:0:0" "two cores:0:1"; do
 	veth_rate=$(flood_pps "$ping_cpu" fd00:bf::2)
 	floor_rate=$(flood_pps "$ping_cpu" fd00:be::2)
 	packos_rate=$(flood_pps "$ping_cpu" fd6b:616e::7)
-	stop_endpoints
+	stop_all
 	printf '%-10s %-34s %12s %12s %14s\n' "$name" "veth, kernel to kernel" "$veth_rtt" \
 		"$veth_rate" "$(awk "BEGIN { printf \"%.2fx\", $veth_rtt / $floor_rtt }")"
 	printf '%-10s %-34s %12s %12s %14s\n' "$name" "TAP + tap-responder (the floor)" \

@@ -189,7 +189,24 @@ static void test_oversized_packet_gets_packet_too_big(void **state)
 	harness_stop(h);
 }
 
-/* Runs `script` with sh in the test's namespace; its output in *r. */
+/* Sends `bytes` random bytes to echo-discard's echo through `nc` (the command, up to the
+ * end of its address and port) and expects them back byte for byte, in up to `tries`. */
+static void expect_random_bytes_echoed(struct harness *h, const char *nc, unsigned bytes,
+				       unsigned tries)
+{
+	char dir[HARNESS_PATH_SIZE], script[4 * HARNESS_PATH_SIZE + 512];
+	harness_path(h, "", dir, sizeof dir);
+	snprintf(script, sizeof script,
+		 "head -c %u /dev/urandom > %s/large && "
+		 "for try in $(seq %u); do %s < %s/large > %s/back; "
+		 "cmp -s %s/large %s/back && echo byte-exact && break; done",
+		 bytes, dir, tries, nc, dir, dir, dir, dir);
+	struct harness_result r;
+	shell(&r, script);
+	harness_expect(r.out, "byte-exact");
+	harness_result_free(&r);
+}
+
 /* The host's nc against echo-discard: UDP echo byte for byte, a datagram larger than the
  * link in fragments both ways (the first is lost to path MTU discovery, as on any IPv6
  * path narrower than its source thinks), discard answering nothing, and a port nobody
@@ -204,16 +221,7 @@ static void test_udp_echo_and_discard_from_the_host(void **state)
 	harness_expect(r.out, "hello-packos");
 	harness_result_free(&r);
 
-	char dir[HARNESS_PATH_SIZE], script[4 * HARNESS_PATH_SIZE + 512];
-	harness_path(h, "", dir, sizeof dir);
-	snprintf(script, sizeof script,
-		 "head -c 6000 /dev/urandom > %s/large && "
-		 "for try in 1 2 3; do nc -6 -u -w1 " KAN_UDP " 7 < %s/large > %s/back; "
-		 "cmp -s %s/large %s/back && echo byte-exact && break; done",
-		 dir, dir, dir, dir, dir);
-	shell(&r, script);
-	harness_expect(r.out, "byte-exact");
-	harness_result_free(&r);
+	expect_random_bytes_echoed(h, "nc -6 -u -w1 " KAN_UDP " 7", 6000, 3);
 
 	shell(&r, "echo into-the-void | nc -6 -u -w1 " KAN_UDP " 9 | wc -c");
 	harness_expect_status(&r, 0);
@@ -244,16 +252,10 @@ static void test_tcp_echo_and_discard_from_the_host(void **state)
 	harness_expect(r.out, "hello-stream");
 	harness_result_free(&r);
 
+	expect_random_bytes_echoed(h, "timeout 20 nc -6 -N " KAN_UDP " 7", 1000000, 1);
+
 	char dir[HARNESS_PATH_SIZE], script[4 * HARNESS_PATH_SIZE + 512];
 	harness_path(h, "", dir, sizeof dir);
-	snprintf(script, sizeof script,
-		 "head -c 1000000 /dev/urandom > %s/large && "
-		 "timeout 20 nc -6 -N " KAN_UDP " 7 < %s/large > %s/back && "
-		 "cmp %s/large %s/back && echo byte-exact",
-		 dir, dir, dir, dir, dir);
-	shell(&r, script);
-	harness_expect(r.out, "byte-exact");
-	harness_result_free(&r);
 
 	snprintf(script, sizeof script,
 		 "head -c 2000000 /dev/zero > %s/zeros && "

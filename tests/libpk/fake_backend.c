@@ -121,6 +121,26 @@ int fake_backend_group_teardown(void **state)
 	return 0;
 }
 
+void fake_backend_send_as(pk_proc_t proc, const uint8_t *bytes, uint32_t length)
+{
+	struct fake_port *port = fake_backend.port;
+	pk_frame_t frame = fake_port_frame(port, proc);
+	memcpy(fake_port_frame_bytes(port, frame), bytes, length);
+	assert_int_equal(fake_port_call(port, proc, PK_KC_send, frame, length, 0, NULL), 0);
+}
+
+uint32_t fake_backend_receive_as(pk_proc_t proc, pk_endpoint_t endpoint, uint8_t *buffer)
+{
+	struct fake_port *port = fake_backend.port;
+	struct pk_kresult r;
+	if (fake_port_call(port, proc, PK_KC_recv, endpoint, 0, 0, &r) < 0)
+		return 0;
+	uint32_t length = PK_RECV_LENGTH(r.ret[1]);
+	memcpy(buffer, fake_port_frame_bytes(port, r.ret[0]), length);
+	assert_int_equal(fake_port_call(port, proc, PK_KC_frame_free, r.ret[0], 0, 0, NULL), 0);
+	return length;
+}
+
 void fake_backend_assert_clean(void)
 {
 	struct kernel_proc_info info;

@@ -36,4 +36,10 @@ int fake_backend_group_teardown(void **state);
 /* After a test: the program holds no frame, and the kernel's audit holds. */
 void fake_backend_assert_clean(void);
 
+/* As another process `proc` of the port (the program's peer): sends `length` bytes as a
+ * packet; takes the next packet its `endpoint` received into `buffer`, frees the frame,
+ * and returns the length, or 0 if nothing waits. */
+void fake_backend_send_as(pk_proc_t proc, const uint8_t *bytes, uint32_t length);
+uint32_t fake_backend_receive_as(pk_proc_t proc, pk_endpoint_t endpoint, uint8_t *buffer);
+
 #endif

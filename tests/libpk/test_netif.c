@@ -75,9 +75,7 @@ static int teardown(void **state)
 
 static void send_as(pk_proc_t proc, const uint8_t *bytes, uint32_t length)
 {
-	pk_frame_t frame = fake_port_frame(&port, proc);
-	memcpy(fake_port_frame_bytes(&port, frame), bytes, length);
-	assert_int_equal(fake_port_call(&port, proc, PK_KC_send, frame, length, 0, NULL), 0);
+	fake_backend_send_as(proc, bytes, length);
 }
 
 /* Sends the `length`-byte packet from the peer in fragments for a path of `mtu` bytes;

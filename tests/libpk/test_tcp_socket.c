@@ -53,21 +53,13 @@ static int group_setup(void **state)
 
 static void send_as_peer(const uint8_t *bytes, uint32_t length)
 {
-	pk_frame_t frame = fake_port_frame(&port, peer);
-	memcpy(fake_port_frame_bytes(&port, frame), bytes, length);
-	assert_int_equal(fake_port_call(&port, peer, PK_KC_send, frame, length, 0, NULL), 0);
+	fake_backend_send_as(peer, bytes, length);
 }
 
 /* The next packet the peer received, in `packet`; its length, or 0 if none. */
 static uint32_t peer_receive(void)
 {
-	struct pk_kresult r;
-	if (fake_port_call(&port, peer, PK_KC_recv, peer_endpoint, 0, 0, &r) < 0)
-		return 0;
-	uint32_t length = PK_RECV_LENGTH(r.ret[1]);
-	memcpy(packet, fake_port_frame_bytes(&port, r.ret[0]), length);
-	assert_int_equal(fake_port_call(&port, peer, PK_KC_frame_free, r.ret[0], 0, 0, NULL), 0);
-	return length;
+	return fake_backend_receive_as(peer, peer_endpoint, packet);
 }
 
 /* Lets the program take what waits for it: its receive loop, with nothing to wait for. */

@@ -54,9 +54,7 @@ static int teardown(void **state)
 
 static void send_as_peer(const uint8_t *bytes, uint32_t length)
 {
-	pk_frame_t frame = fake_port_frame(&port, peer);
-	memcpy(fake_port_frame_bytes(&port, frame), bytes, length);
-	assert_int_equal(fake_port_call(&port, peer, PK_KC_send, frame, length, 0, NULL), 0);
+	fake_backend_send_as(peer, bytes, length);
 }
 
 /* A datagram from the peer's port to `port_to` on the program's address. */
@@ -71,13 +69,7 @@ static void peer_sends(uint16_t port_to, const char *text)
 /* The next packet the peer received, in `answer`; its length, or 0 if none. */
 static uint32_t peer_receive(void)
 {
-	struct pk_kresult r;
-	if (fake_port_call(&port, peer, PK_KC_recv, peer_endpoint, 0, 0, &r) < 0)
-		return 0;
-	uint32_t length = PK_RECV_LENGTH(r.ret[1]);
-	memcpy(answer, fake_port_frame_bytes(&port, r.ret[0]), length);
-	assert_int_equal(fake_port_call(&port, peer, PK_KC_frame_free, r.ret[0], 0, 0, NULL), 0);
-	return length;
+	return fake_backend_receive_as(peer, peer_endpoint, answer);
 }
 
 static void test_udp_sockets_open_bind_and_refuse_what_cannot_be(void **state)
