@@ -727,6 +727,25 @@ int pk_tcp_finish(uint32_t timeout_ms)
 	return wait_until(all_closed_finished, NULL, timeout_ms);
 }
 
+int pk_tcp_set_nodelay(int socket, bool on)
+{
+	struct connection *c = connection_at(socket);
+	if (c == NULL)
+		return -PK_EINVAL;
+	c->conn.nodelay = on;
+	flush(c); /* what Nagle held back may go now */
+	return 0;
+}
+
+int pk_tcp_set_keepalive(int socket, bool on)
+{
+	struct connection *c = connection_at(socket);
+	if (c == NULL)
+		return -PK_EINVAL;
+	pk_tcp_conn_set_keepalive(&c->conn, on, pk_now_ns());
+	return 0;
+}
+
 const struct pk_tcp_counters *pk_tcp_counters(void)
 {
 	return &counters;

@@ -147,6 +147,9 @@ static void test_accepted_connection_carries_data_both_ways_and_closes(void **st
 	assert_memory_equal(from, address_peer, PK_IPV6_ADDR_SIZE);
 	assert_int_equal(from_port, PEER_PORT);
 	assert_int_equal(peers[0].conn.state, PK_TCP_ESTABLISHED);
+	assert_int_equal(pk_tcp_set_nodelay(s, true), 0);
+	assert_int_equal(pk_tcp_set_keepalive(s, true), 0);
+	assert_true(pk_tcp_connection(s)->nodelay && pk_tcp_connection(s)->keepalive);
 
 	assert_int_equal(pk_tcp_conn_send(&peers[0].conn, "GET / HTTP/1.1\r\n\r\n", 18), 18);
 	run(2, 1);
@@ -240,6 +243,8 @@ static void test_listen_checks_its_arguments_and_limits(void **state)
 	assert_int_equal(pk_tcp_accept(3, NULL, NULL, 0), -PK_EINVAL);
 	assert_int_equal(pk_tcp_accept(a, NULL, NULL, 0), -PK_EWOULDBLOCK);
 	assert_int_equal(pk_tcp_send(99, "x", 1, 0), -PK_EINVAL);
+	assert_int_equal(pk_tcp_set_nodelay(a, true), -PK_EINVAL); /* a listener */
+	assert_int_equal(pk_tcp_set_keepalive(99, true), -PK_EINVAL);
 	assert_int_equal(pk_tcp_close(-1), -PK_EINVAL);
 }
 

@@ -100,6 +100,11 @@ void pk_tcp_service(void);
 /* When pk_tcp_service next has work: 0 for never. */
 uint64_t pk_tcp_deadline(void);
 
+/* Options of a connection: Nagle off (`on`: segments go as soon as the window allows),
+ * and keep-alive probes after two idle hours (RFC 1122 §4.2.3.6). */
+int pk_tcp_set_nodelay(int socket, bool on);
+int pk_tcp_set_keepalive(int socket, bool on);
+
 /* The connection under a socket, for its state and statistics; NULL if not one. */
 const struct pk_tcp_conn *pk_tcp_connection(int socket);
 
