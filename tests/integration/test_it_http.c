@@ -197,6 +197,33 @@ static void test_httpd_answers_bad_requests_as_the_rfcs_say(void **state)
 	harness_stop(h);
 }
 
+/* 5,000 SYNs from random ports, never followed by an ACK: httpd's listener takes what its
+ * backlog holds and drops the rest (each SYN-ACK draws a reset from the host, which frees
+ * its place), and a real client still gets in; the stop checks every frame came back. */
+static void test_syn_flood_leaves_httpd_serving(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL);
+	struct harness_result r;
+	host_net_shell(
+		&r,
+		"python3 -c '\n"
+		"import random, socket, struct\n"
+		"s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_TCP)\n"
+		"s.setsockopt(socket.IPPROTO_IPV6, 7, 16)  # IPV6_CHECKSUM: the TCP checksum\n"
+		"for i in range(5000):\n"
+		"    syn = struct.pack(\"!HHIIBBHHH\", random.randint(1024, 65535), 80,\n"
+		"                      random.getrandbits(32), 0, 5 << 4, 2, 65535, 0, 0)\n"
+		"    s.sendto(syn, (\"" HTTPD "\", 0))\n"
+		"print(\"flooded\")'",
+		60000);
+	harness_expect_status(&r, 0);
+	harness_expect(r.out, "flooded");
+	harness_result_free(&r);
+	expect_status("--connect-timeout 20", "/", "200");
+	harness_stop(h);
+}
+
 /* http-get in PackOS downloads from httpd across the KAN, and from a server on the host
  * across the NIC: PackOS as a client of Linux. */
 static void test_packos_client_downloads_from_httpd_and_from_the_host(void **state)
@@ -237,6 +264,7 @@ int main(void)
 		T(test_curl_downloads_are_exact_and_clean),
 		T(test_curl_downloads_survive_a_faulty_wire),
 		T(test_httpd_answers_bad_requests_as_the_rfcs_say),
+		T(test_syn_flood_leaves_httpd_serving),
 		T(test_packos_client_downloads_from_httpd_and_from_the_host),
 #undef T
 	};
