@@ -386,9 +386,14 @@ static int receive_frame(struct answer *answer, uint32_t wait_ms, struct pk_fram
 			pk_outbox_add(&out, &answer->frame, answer->length);
 			n = pk_pass(&out, NULL, NULL, endpoint, netif.ahead.frame,
 				    netif.ahead.length, RECEIVE_AHEAD, wait);
+			if (n > 0) {
+				netif.ahead.count = (unsigned)n;
+				netif.ahead.next = 0;
+			}
 			if (out.count == 0) {
 				netif.counters.sent++;
 			} else {
+				/* What came in the same entry waits ahead for the next receive. */
 				answer->frame = out.frame[0];
 				if ((err = drop_refused(answer, out.status[0])) < 0)
 					return err;

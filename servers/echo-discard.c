@@ -110,7 +110,11 @@ int main(void)
 	for (unsigned i = 0; i < PK_TCP_CONNECTIONS; i++)
 		streams[i].socket = -1;
 	/* One receive loop for everything: each packet goes to its socket (or is answered,
-	 * or refused), then every socket moves what it can. */
+	 * or refused), then every socket moves what it can. The calls that move it receive
+	 * too, so a round that took in a packet may have left work for a socket it had
+	 * already served: rounds go on until one takes in nothing, and only then the loop
+	 * sleeps. */
+	const struct pk_net_counters *seen = &pk_netif_iface()->counters;
 	struct pk_netif_packet packet = {0};
 	for (;;) {
 		err = pk_netif_recv(&packet, wait_until(pk_tcp_deadline()));
@@ -118,11 +122,15 @@ int main(void)
 			pk_netif_dispatch(&packet);
 		else if (err != -PK_ETIMEDOUT && err != -PK_EWOULDBLOCK)
 			break;
-		pk_tcp_service();
-		serve_datagrams(echo, discard);
-		take_connections(echo_stream, true);
-		take_connections(discard_stream, false);
-		serve_streams();
+		uint64_t delivered;
+		do {
+			delivered = seen->delivered;
+			pk_tcp_service();
+			serve_datagrams(echo, discard);
+			take_connections(echo_stream, true);
+			take_connections(discard_stream, false);
+			serve_streams();
+		} while (seen->delivered != delivered);
 	}
 	fprintf(stderr, "echo-discard: %s\n", pk_strerror(err));
 	return 1;
