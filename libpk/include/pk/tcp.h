@@ -13,7 +13,10 @@
  * with a reset, and any other packet goes to the program's other socket layers
  * (pk_netif_dispatch). A program with a receive loop of its own (for TCP and UDP at once,
  * say) hands each packet to pk_netif_dispatch, calls pk_tcp_service when pk_tcp_deadline
- * comes, and uses the calls with a timeout of 0.
+ * comes, and uses the calls with a timeout of 0. Those calls receive too, so such a loop
+ * serves its sockets round after round until one delivers nothing, before it waits
+ * (servers/echo-discard.c); pk_tcp_poll, which looks at every socket before it waits,
+ * needs no such care.
  *
  * Sockets are numbers; errors are negative PK_E codes: -PK_EINVAL for a socket not open
  * or of the wrong kind, -PK_EADDRINUSE for a port taken, -PK_ELIMIT when every slot is in
