@@ -36,6 +36,7 @@ enum {
 	EXPERIMENTAL_PROTOCOL = 253,
 	MAX_THREADS = 64, /* more than any transport gives: the limit must come first */
 };
+#define POOL_WORK_NS 20000ull
 
 static _Atomic unsigned failures;
 
@@ -255,6 +256,11 @@ static void serve(void *arg)
 		}
 		w->got++;
 		atomic_fetch_add(&pool_received, 1);
+		/* A packet is work: the worker is away from its receive for a while, so the
+		 * next packets must go to the others waiting. Without it, whichever threads
+		 * Linux happens to run get everything, and the spread measures Linux's
+		 * scheduler on a busy machine, not the daemon's turn-taking. */
+		pk_sleep_ns(POOL_WORK_NS);
 	}
 }
 
@@ -297,7 +303,8 @@ static void pool(unsigned packets)
 		size_t used = strlen(spread);
 		snprintf(spread + used, sizeof spread - used, "%s%u", i ? "," : "", w[i].got);
 	}
-	/* The daemon tries the parked threads in turn: nobody should be left out. */
+	/* The daemon hands each packet to a thread parked on the endpoint: while one works,
+	 * the others must be served, and nobody should be left out. */
 	for (unsigned i = 0; i < WORKERS; i++)
 		if (w[i].got < packets / (4 * WORKERS)) {
 			printf("it-threads: pool unfair, spread %s\n", spread);
