@@ -59,6 +59,7 @@ struct world {
 	bool b_shows_sack; /* end 1 SACKs (else it strips SACK-permitted from its view) */
 	unsigned segments_on_wire;
 	unsigned largest_packet;
+	uint32_t a_iss, b_iss;
 };
 
 static struct world *w;
@@ -106,6 +107,8 @@ static int setup(void **state)
 	w->now = 1 * SECOND;
 	w->listening = true;
 	w->b_shows_sack = true;
+	w->a_iss = 1000;
+	w->b_iss = 0x80000000u;
 	rand_state = 42;
 	return 0;
 }
@@ -195,8 +198,8 @@ static void deliver(struct in_flight *f)
 	    (s.flags & (PK_TCP_SYN | PK_TCP_ACK | PK_TCP_RST)) == PK_TCP_SYN) {
 		if (!w->b_shows_sack)
 			s.options.sack_permitted = false;
-		assert_int_equal(
-			pk_tcp_conn_accept(&e->conn, &tuple_b, 0x80000000u, 1440, &s, w->now), 0);
+		assert_int_equal(pk_tcp_conn_accept(&e->conn, &tuple_b, w->b_iss, 1440, &s, w->now),
+				 0);
 		w->listening = false;
 		return;
 	}
@@ -267,7 +270,7 @@ static bool both_established(void)
 
 static void connect_a_to_b(void)
 {
-	assert_int_equal(pk_tcp_conn_connect(&w->end[0].conn, &tuple_a, 1000, 1440, w->now), 0);
+	assert_int_equal(pk_tcp_conn_connect(&w->end[0].conn, &tuple_a, w->a_iss, 1440, w->now), 0);
 	assert_true(run_until(both_established, 10 * SECOND));
 }
 
@@ -439,6 +442,21 @@ static void test_transfer_survives_loss_reordering_and_duplication(void **state)
 	report("lossy");
 	assert_true(w->end[0].conn.stats.fast_retransmits > 0);
 	assert_true(w->end[1].conn.stats.out_of_order > 0);
+}
+
+/* Both sequence spaces wrap within the first megabyte, with losses around the wrap: every
+ * comparison, range and window must hold across it. */
+static void test_transfer_across_the_sequence_wrap_is_exact(void **state)
+{
+	(void)state;
+	w->a_iss = 0xfff00000u;
+	w->b_iss = 0xffff0000u;
+	connect_a_to_b();
+	w->loss_percent = 3;
+	w->reorder_percent = 3;
+	transfer_and_close(2u << 20, 1u << 20, 600 * SECOND);
+	assert_true(pk_tcp_seq_lt(0xfff00000u, w->end[1].conn.rcv_nxt));
+	assert_true(w->end[1].conn.rcv_nxt < 0xfff00000u); /* it wrapped */
 }
 
 static int drop_one_data_segment(int from, const struct pk_tcp_segment *s, unsigned index)
@@ -894,6 +912,7 @@ int main(void)
 		T(test_simultaneous_close_goes_through_closing),
 		T(test_transfer_survives_loss_reordering_and_duplication),
 		T(test_one_loss_is_repaired_by_fast_retransmit_not_timeout),
+		T(test_transfer_across_the_sequence_wrap_is_exact),
 		T(test_newreno_without_sack_recovers_too),
 		T(test_sack_blocks_describe_what_arrived_past_the_gap),
 		T(test_syn_unanswered_backs_off_then_times_out),
