@@ -196,6 +196,31 @@ static void test_tcp_options_fuzz(void **state)
 	assert_true(refused > 0 && refused < 200000);
 }
 
+/* pk_tcp_options_length counts what pk_tcp_write_options writes, for every combination of
+ * options and SACK blocks, on a SYN and on any other segment. */
+static void test_tcp_options_length_matches_the_writer(void **state)
+{
+	(void)state;
+	for (unsigned bits = 0; bits < 16; bits++) {
+		for (unsigned blocks = 0; blocks <= PK_TCP_SACK_BLOCKS_MAX; blocks++) {
+			struct pk_tcp_options o = {
+				.has_mss = bits & 1,
+				.mss = 1440,
+				.sack_permitted = bits & 2,
+				.has_timestamps = bits & 4,
+				.has_window_scale = bits & 8,
+				.window_scale = 7,
+				.sack_count = blocks,
+			};
+			for (int syn = 0; syn < 2; syn++) {
+				uint8_t out[PK_TCP_OPTIONS_MAX];
+				assert_int_equal(pk_tcp_options_length(&o, syn),
+						 pk_tcp_write_options(&o, syn, out));
+			}
+		}
+	}
+}
+
 /* What the writer makes, the parser reads back the same, with the checksum right. */
 static void test_tcp_write_then_parse(void **state)
 {
@@ -338,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_sack_blocks),
 		cmocka_unit_test(test_tcp_malformed_options),
 		cmocka_unit_test(test_tcp_options_fuzz),
+		cmocka_unit_test(test_tcp_options_length_matches_the_writer),
 		cmocka_unit_test(test_tcp_write_then_parse),
 		cmocka_unit_test(test_tcp_reset_answers_as_the_rfc_says),
 		cmocka_unit_test(test_stack_checks_tcp_before_delivering),

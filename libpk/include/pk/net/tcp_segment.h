@@ -79,6 +79,9 @@ enum pk_net_drop pk_tcp_parse_options(const uint8_t *options, uint32_t length, b
 uint32_t pk_tcp_write_options(const struct pk_tcp_options *o, bool syn,
 			      uint8_t ret_options[PK_TCP_OPTIONS_MAX]);
 
+/* The bytes pk_tcp_write_options would write for `o`, without writing them. */
+uint32_t pk_tcp_options_length(const struct pk_tcp_options *o, bool syn);
+
 /* Where the payload of a segment with options `o` starts in its packet: write the payload
  * there, then call pk_tcp_write. */
 uint32_t pk_tcp_payload_at(const struct pk_tcp_options *o, bool syn);
