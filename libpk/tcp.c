@@ -10,6 +10,8 @@
 #include "pk/net/tcp_seq.h"
 #include "pk/tcp.h"
 
+#include "ephemeral.h"
+
 #define NS_PER_MS 1000000ull
 
 struct connection {
@@ -48,7 +50,7 @@ static struct pk_tcp_counters counters;
 static uint8_t secret[PK_SIPHASH_KEY_SIZE]; /* RFC 6528's key */
 static bool ready;
 static uint64_t next_order;
-static uint16_t next_ephemeral;
+static struct pk__ephemeral ephemeral;
 /* Where a flush writes segments, then copied into frames to go in one burst: a flush
  * does not know how many it will send until it finds nothing more, and allocating a frame
  * for that last look would cost a kernel call each time. */
@@ -72,10 +74,6 @@ static int ensure_ready(void)
 	if (!ready) {
 		pk_netif_add_input(pk_tcp_input);
 		pk_random(secret, sizeof secret);
-		uint16_t start;
-		pk_random(&start, sizeof start);
-		next_ephemeral = (uint16_t)(PK_TCP_EPHEMERAL_FIRST +
-					    start % (65536u - PK_TCP_EPHEMERAL_FIRST));
 		ready = true;
 	}
 	return 0;
@@ -576,16 +574,11 @@ int pk_tcp_accept(int listener, uint8_t *ret_address, uint16_t *ret_port, uint32
 	return connection_index(c);
 }
 
-static int free_ephemeral_port(void)
+/* A port no listener or connection uses. */
+static bool ephemeral_taken(uint16_t port, const void *context)
 {
-	const unsigned range = 65536u - PK_TCP_EPHEMERAL_FIRST;
-	for (unsigned tries = 0; tries < range; tries++) {
-		uint16_t port = next_ephemeral;
-		next_ephemeral = port == 65535 ? PK_TCP_EPHEMERAL_FIRST : (uint16_t)(port + 1);
-		if (!port_taken(NULL, port, true))
-			return port;
-	}
-	return -PK_EADDRINUSE;
+	(void)context;
+	return port_taken(NULL, port, true);
 }
 
 static bool handshake_over(const void *arg)
@@ -604,7 +597,7 @@ int pk_tcp_connect(const uint8_t address[PK_IPV6_ADDR_SIZE], uint16_t port, uint
 	struct connection *c = free_connection();
 	if (c == NULL)
 		return -PK_ELIMIT;
-	int local_port = free_ephemeral_port();
+	int local_port = pk__ephemeral_port(&ephemeral, ephemeral_taken, NULL);
 	if (local_port < 0)
 		return local_port;
 	struct pk_tcp_tuple tuple = {.local_port = (uint16_t)local_port, .remote_port = port};

@@ -8,6 +8,8 @@
 #include "pk/udp.h"
 #include "pk/bytes.h"
 
+#include "ephemeral.h"
+
 struct datagram {
 	struct pk_netif_packet packet;
 	struct pk_udp_datagram udp;
@@ -27,7 +29,7 @@ struct udp_socket {
 
 static struct udp_socket sockets[PK_UDP_SOCKETS];
 static struct pk_udp_counters counters;
-static uint16_t next_ephemeral = PK_UDP_EPHEMERAL_FIRST;
+static struct pk__ephemeral ephemeral;
 /* A datagram larger than a frame is laid out here, headers first, to go in fragments. */
 static uint8_t large[PK_UDP_PAYLOAD_AT + PK_UDP_PAYLOAD_MAX];
 /* A reassembled datagram has no frame to wait in: one at a time waits here instead, for a
@@ -88,16 +90,15 @@ static bool port_taken(const struct udp_socket *self, const uint8_t *address, ui
 	return false;
 }
 
-static int free_ephemeral_port(const struct udp_socket *self, const uint8_t *address)
+struct binding {
+	const struct udp_socket *self;
+	const uint8_t *address;
+};
+
+static bool ephemeral_taken(uint16_t port, const void *context)
 {
-	const unsigned range = 65536u - PK_UDP_EPHEMERAL_FIRST;
-	for (unsigned tries = 0; tries < range; tries++) {
-		uint16_t port = next_ephemeral;
-		next_ephemeral = port == 65535 ? PK_UDP_EPHEMERAL_FIRST : (uint16_t)(port + 1);
-		if (!port_taken(self, address, port))
-			return port;
-	}
-	return -PK_EADDRINUSE;
+	const struct binding *b = context;
+	return port_taken(b->self, b->address, port);
 }
 
 int pk_udp_bind(int socket, const uint8_t *address, uint16_t port)
@@ -111,7 +112,8 @@ int pk_udp_bind(int socket, const uint8_t *address, uint16_t port)
 	if (address != NULL && !pk_iface_has_address(pk_netif_iface(), address))
 		return -PK_EINVAL;
 	if (port == 0) {
-		int free = free_ephemeral_port(s, address);
+		int free = pk__ephemeral_port(&ephemeral, ephemeral_taken,
+					      &(struct binding){s, address});
 		if (free < 0)
 			return free;
 		port = (uint16_t)free;

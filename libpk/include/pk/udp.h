@@ -43,8 +43,8 @@ int pk_udp_open(void);
 /* Closes it; datagrams still waiting in its queue are freed. */
 int pk_udp_close(int socket);
 
-/* Binds the socket to `port` (0: a free one from PK_UDP_EPHEMERAL_FIRST up) on `address`,
- * one of the process's, or on all of them (NULL). */
+/* Binds the socket to `port` (0: a free one of PK_UDP_EPHEMERAL_FIRST to 65535, in turn from
+ * a random start) on `address`, one of the process's, or on all of them (NULL). */
 int pk_udp_bind(int socket, const uint8_t *address, uint16_t port);
 /* Talks to `address` port `port` only: sends go there by default, and only datagrams from
  * there are received. Binds an unbound socket to a free port on all addresses. */
