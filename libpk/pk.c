@@ -482,6 +482,17 @@ void pk_random(void *buffer, uint32_t length)
 	backend_random(buffer, length);
 }
 
+uint32_t pk_timeout_until(uint64_t deadline_ns)
+{
+	if (deadline_ns == 0)
+		return PK_WAIT_FOREVER;
+	uint64_t now = backend_now_ns();
+	if (deadline_ns <= now)
+		return 0;
+	uint64_t ms = (deadline_ns - now + 999999u) / 1000000u;
+	return ms < PK_WAIT_FOREVER ? (uint32_t)ms : PK_WAIT_FOREVER - 1;
+}
+
 void pk_sleep_ns(uint64_t ns)
 {
 	backend_sleep_ns(ns);

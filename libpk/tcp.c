@@ -345,38 +345,48 @@ bool pk_tcp_input(struct pk_netif_packet *packet)
 
 /* ---- Timers and waiting ---- */
 
-void pk_tcp_service(void)
+/* The earlier of two deadlines, 0 being none. */
+static uint64_t earlier(uint64_t a, uint64_t b)
 {
-	uint64_t now = pk_now_ns();
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
+/* Runs what is due if `run`, and returns when something next will be, in one pass. */
+static uint64_t pass_over_timers(bool run)
+{
+	uint64_t now = run ? pk_now_ns() : 0, next = 0;
 	for (unsigned i = 0; i < PK_TCP_CONNECTIONS; i++) {
 		struct connection *c = &connections[i];
 		if (!c->used)
 			continue;
 		uint64_t due = pk_tcp_conn_deadline(&c->conn);
-		if (due != 0 && due <= now)
+		if (run && due != 0 && due <= now) {
 			flush(c);
-		settle(c);
+			due = pk_tcp_conn_deadline(&c->conn);
+		}
+		if (run)
+			settle(c);
+		if (c->used)
+			next = earlier(next, due);
 	}
 	for (unsigned i = 0; i < PK_TCP_TIME_WAIT_SLOTS; i++) {
-		if (time_waits[i].used && time_waits[i].until_ns <= now)
-			time_waits[i].used = false;
+		struct time_wait *t = &time_waits[i];
+		if (run && t->used && t->until_ns <= now)
+			t->used = false;
+		if (t->used)
+			next = earlier(next, t->until_ns);
 	}
+	return next;
+}
+
+uint64_t pk_tcp_service(void)
+{
+	return pass_over_timers(true);
 }
 
 uint64_t pk_tcp_deadline(void)
 {
-	uint64_t earliest = 0;
-	for (unsigned i = 0; i < PK_TCP_CONNECTIONS; i++) {
-		uint64_t due = connections[i].used ? pk_tcp_conn_deadline(&connections[i].conn) : 0;
-		if (due != 0 && (earliest == 0 || due < earliest))
-			earliest = due;
-	}
-	for (unsigned i = 0; i < PK_TCP_TIME_WAIT_SLOTS; i++) {
-		uint64_t due = time_waits[i].used ? time_waits[i].until_ns : 0;
-		if (due != 0 && (earliest == 0 || due < earliest))
-			earliest = due;
-	}
-	return earliest;
+	return pass_over_timers(false);
 }
 
 typedef bool tcp_ready_fn(const void *arg);
@@ -387,23 +397,21 @@ static int wait_until(tcp_ready_fn *is_ready, const void *arg, uint32_t timeout_
 {
 	const uint64_t start = pk_now_ns();
 	for (;;) {
-		pk_tcp_service();
+		uint64_t due = pk_tcp_service();
 		if (is_ready(arg))
 			return 0;
-		uint64_t now = pk_now_ns();
 		uint32_t wait = timeout_ms;
 		if (timeout_ms != 0 && timeout_ms != PK_WAIT_FOREVER) {
-			uint64_t spent_ms = (now - start) / NS_PER_MS;
+			uint64_t spent_ms = (pk_now_ns() - start) / NS_PER_MS;
 			if (spent_ms >= timeout_ms)
 				return -PK_ETIMEDOUT;
 			wait = (uint32_t)(timeout_ms - spent_ms);
 		}
-		uint64_t due = pk_tcp_deadline();
-		if (due != 0 && timeout_ms != 0) {
-			uint64_t until_ms = due > now ? (due - now + NS_PER_MS - 1) / NS_PER_MS : 0;
-			if (until_ms < wait)
-				wait = until_ms == 0 ? 1 : (uint32_t)until_ms;
-		}
+		/* A timer already due is one a flush could not serve (no frame): look again in a
+		 * millisecond rather than spin. */
+		uint32_t until = pk_timeout_until(due);
+		if (timeout_ms != 0 && until < wait)
+			wait = until == 0 ? 1 : until;
 		struct pk_netif_packet packet = {0};
 		int err = pk_netif_recv(&packet, wait);
 		if (err == 0) {

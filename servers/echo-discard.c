@@ -84,17 +84,6 @@ static void serve_streams(void)
 	}
 }
 
-/* Milliseconds until `deadline` (0: none), at least 1 if it is in the future. */
-static uint32_t wait_until(uint64_t deadline)
-{
-	if (deadline == 0)
-		return PK_WAIT_FOREVER;
-	uint64_t now = pk_now_ns();
-	if (deadline <= now)
-		return 0;
-	return (uint32_t)((deadline - now + 999999u) / 1000000u);
-}
-
 int main(void)
 {
 	int err = pk_netif_init();
@@ -116,8 +105,9 @@ int main(void)
 	 * sleeps. */
 	const struct pk_net_counters *seen = &pk_netif_iface()->counters;
 	struct pk_netif_packet packet = {0};
+	uint64_t due = 0;
 	for (;;) {
-		err = pk_netif_recv(&packet, wait_until(pk_tcp_deadline()));
+		err = pk_netif_recv(&packet, pk_timeout_until(due));
 		if (err == 0)
 			pk_netif_dispatch(&packet);
 		else if (err != -PK_ETIMEDOUT && err != -PK_EWOULDBLOCK)
@@ -125,7 +115,7 @@ int main(void)
 		uint64_t delivered;
 		do {
 			delivered = seen->delivered;
-			pk_tcp_service();
+			due = pk_tcp_service();
 			serve_datagrams(echo, discard);
 			take_connections(echo_stream, true);
 			take_connections(discard_stream, false);

@@ -197,16 +197,12 @@ int main(int argc, char **argv)
 		struct pk_tcp_poll set[1 + CLIENTS];
 		uint64_t deadline;
 		unsigned n = poll_set(listener, set, &deadline);
-		uint32_t wait = PK_WAIT_FOREVER;
-		uint64_t now = pk_now_ns();
-		if (deadline != 0)
-			wait = deadline <= now ? 0 : (uint32_t)((deadline - now) / NS_PER_MS + 1);
-		int err = pk_tcp_poll(set, n, wait);
+		int err = pk_tcp_poll(set, n, pk_timeout_until(deadline));
 		if (err < 0) {
 			fprintf(stderr, "httpd: %s\n", pk_strerror(err));
 			return 1;
 		}
-		now = pk_now_ns();
+		uint64_t now = pk_now_ns();
 		accept_clients(listener, now);
 		for (unsigned i = 0; i < CLIENTS; i++) {
 			struct client *c = &clients[i];

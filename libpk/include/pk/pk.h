@@ -156,6 +156,10 @@ const char *pk_strerror(int error);
 /* Monotonic time and sleeping, from the port. */
 uint64_t pk_now_ns(void);
 void pk_sleep_ns(uint64_t ns);
+/* The timeout, in ms, of a wait that is to end at `deadline_ns` (pk_now_ns's clock):
+ * PK_WAIT_FOREVER for 0 (no deadline), 0 once it has passed, else rounded up, so the wait
+ * never ends before the deadline. */
+uint32_t pk_timeout_until(uint64_t deadline_ns);
 /* Bytes nobody outside the process can predict (for keys), from the port's source. */
 void pk_random(void *buffer, uint32_t length);
 

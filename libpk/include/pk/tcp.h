@@ -12,8 +12,8 @@
  * segments go to their connections, a segment for no connection or listener is answered
  * with a reset, and any other packet goes to the program's other socket layers
  * (pk_netif_dispatch). A program with a receive loop of its own (for TCP and UDP at once,
- * say) hands each packet to pk_netif_dispatch, calls pk_tcp_service when pk_tcp_deadline
- * comes, and uses the calls with a timeout of 0. Those calls receive too, so such a loop
+ * say) hands each packet to pk_netif_dispatch, calls pk_tcp_service when the time it
+ * returned comes, and uses the calls with a timeout of 0. Those calls receive too, so such a loop
  * serves its sockets round after round until one delivers nothing, before it waits
  * (servers/echo-discard.c); pk_tcp_poll, which looks at every socket before it waits,
  * needs no such care.
@@ -97,8 +97,9 @@ int pk_tcp_poll(struct pk_tcp_poll *set, unsigned count, uint32_t timeout_ms);
  * it (the packet is consumed); false if it is not TCP (untouched). */
 bool pk_tcp_input(struct pk_netif_packet *packet);
 
-/* Runs the connections' timers that are due, and sends what they make due. */
-void pk_tcp_service(void);
+/* Runs the connections' timers that are due, sends what they make due, and returns when
+ * it next has work (as pk_tcp_deadline does). */
+uint64_t pk_tcp_service(void);
 
 /* When pk_tcp_service next has work: 0 for never. */
 uint64_t pk_tcp_deadline(void);

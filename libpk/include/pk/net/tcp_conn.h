@@ -12,7 +12,7 @@
  * Nagle. docs/net.md lists what it leaves out.
  *
  * Driving one: after pk_tcp_input, a call that changes the buffers, or when the time from
- * pk_tcp_deadline comes, call pk_tcp_output until it returns 0, sending each segment it
+ * pk_tcp_conn_deadline comes, call pk_tcp_conn_output until it returns 0, sending each segment it
  * writes. Errors are negative PK_E codes. */
 #ifndef PK_NET_TCP_CONN_H
 #define PK_NET_TCP_CONN_H
