@@ -259,10 +259,11 @@ int pk_netif_send_burst(uint8_t *const *data, const uint32_t *lengths, unsigned 
 	uint32_t frame_lengths[PK_BURST_MAX];
 	unsigned which[PK_BURST_MAX]; /* the packets that go in frames, in order */
 	unsigned fitting = 0, sent = 0;
+	uint64_t now = pk_now_ns();
 	for (unsigned i = 0; i < count; i++) {
 		const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)data[i];
 		if (lengths[i] >= PK_IPV6_HEADER_SIZE && lengths[i] <= PK_FRAME_SIZE &&
-		    lengths[i] <= pk_pmtu_get(&netif.stack.pmtu, h->destination, pk_now_ns())) {
+		    lengths[i] <= pk_pmtu_get(&netif.stack.pmtu, h->destination, now)) {
 			which[fitting] = i;
 			frame_lengths[fitting++] = lengths[i];
 			continue;
@@ -380,23 +381,17 @@ static int receive_frame(struct answer *answer, uint32_t wait_ms, struct pk_fram
 		unsigned index = (netif.next_endpoint + i) % count;
 		pk_endpoint_t endpoint = pk_endpoint(index);
 		uint32_t wait = i + 1 == count ? wait_ms : 0;
-		int n;
+		int n, refused = 0;
 		if (answer->frame.handle != 0) {
 			struct pk_outbox out = {0};
 			pk_outbox_add(&out, &answer->frame, answer->length);
 			n = pk_pass(&out, NULL, NULL, endpoint, netif.ahead.frame,
 				    netif.ahead.length, RECEIVE_AHEAD, wait);
-			if (n > 0) {
-				netif.ahead.count = (unsigned)n;
-				netif.ahead.next = 0;
-			}
 			if (out.count == 0) {
 				netif.counters.sent++;
 			} else {
-				/* What came in the same entry waits ahead for the next receive. */
 				answer->frame = out.frame[0];
-				if ((err = drop_refused(answer, out.status[0])) < 0)
-					return err;
+				refused = drop_refused(answer, out.status[0]);
 			}
 		} else {
 			n = pk_recv_burst(endpoint, netif.ahead.frame, netif.ahead.length,
@@ -406,6 +401,10 @@ static int receive_frame(struct answer *answer, uint32_t wait_ms, struct pk_fram
 			netif.ahead.count = (unsigned)n;
 			netif.ahead.next = 0;
 			netif.next_endpoint = (index + 1) % count;
+		}
+		if (refused < 0)
+			return refused; /* what came in the same entry waits ahead */
+		if (n > 0) {
 			take_ahead(ret_frame, ret_length);
 			return 0;
 		}

@@ -138,7 +138,7 @@ static void time_wait_ack(const struct time_wait *t)
 	};
 	if (t->timestamps_ok) {
 		s.options.has_timestamps = true;
-		s.options.timestamp_value = (uint32_t)(pk_now_ns() / NS_PER_MS) + t->ts_offset;
+		s.options.timestamp_value = pk_tcp_timestamp(t->ts_offset, pk_now_ns());
 		s.options.timestamp_echo = t->ts_recent;
 	}
 	uint32_t length =

@@ -13,7 +13,6 @@
 #include "pk/net/tcp_seq.h"
 #include <packos/errors.h>
 
-#define NS_PER_MS 1000000ull
 /* RFC 5961 §7: challenge ACKs are limited, so they cannot be turned into a flood. */
 #define CHALLENGE_ACKS_PER_SECOND 10u
 #define TIMESTAMP_OPTION_SPACE	  12u /* two NOPs and the option, RFC 7323 Appendix A */
@@ -171,13 +170,6 @@ static uint32_t receive_window(const struct pk_tcp_conn *c)
 	if (limit > advertised && limit - advertised < step)
 		return advertised;
 	return max32(limit, advertised);
-}
-
-/* A segment that arrived outside the window, or otherwise wrong, and is answered with an
- * ACK of where we are (RFC 9293 §3.10.7.4). */
-static void answer_with_ack(struct pk_tcp_conn *c)
-{
-	c->ack_now = true;
 }
 
 /* RFC 5961's challenge ACK, rate limited (§7). */
@@ -530,7 +522,7 @@ static bool sequence_acceptable(struct pk_tcp_conn *c, const struct pk_tcp_segme
 	if (c->timestamps_ok && c->ts_recent_valid && s->options.has_timestamps &&
 	    !(s->flags & PK_TCP_RST) && pk_tcp_seq_lt(s->options.timestamp_value, c->ts_recent)) {
 		c->stats.paws_rejected++;
-		answer_with_ack(c);
+		c->ack_now = true; /* answered with where we are (RFC 7323 §5.3) */
 		return false;
 	}
 	uint32_t window = receive_window(c);
@@ -542,7 +534,7 @@ static bool sequence_acceptable(struct pk_tcp_conn *c, const struct pk_tcp_segme
 		return true;
 	if (!(s->flags & PK_TCP_RST)) {
 		c->stats.out_of_window++;
-		answer_with_ack(c);
+		c->ack_now = true; /* answered with where we are (RFC 9293 §3.10.7.4) */
 	}
 	return false;
 }
@@ -713,11 +705,6 @@ void pk_tcp_conn_input(struct pk_tcp_conn *c, const uint8_t *packet, const struc
 
 /* ---- Output ---- */
 
-static uint32_t timestamp_now(const struct pk_tcp_conn *c, uint64_t now_ns)
-{
-	return (uint32_t)(now_ns / NS_PER_MS) + c->ts_offset;
-}
-
 /* Fills the fields every segment of the connection shares. */
 static void segment_init(struct pk_tcp_conn *c, struct pk_tcp_segment *seg, uint32_t seq,
 			 uint8_t flags, uint64_t now_ns)
@@ -730,7 +717,7 @@ static void segment_init(struct pk_tcp_conn *c, struct pk_tcp_segment *seg, uint
 	};
 	if (c->timestamps_ok) {
 		seg->options.has_timestamps = true;
-		seg->options.timestamp_value = timestamp_now(c, now_ns);
+		seg->options.timestamp_value = pk_tcp_timestamp(c->ts_offset, now_ns);
 		seg->options.timestamp_echo = c->ts_recent;
 	}
 	if (flags & PK_TCP_ACK) {
@@ -1122,8 +1109,9 @@ int pk_tcp_conn_recv(struct pk_tcp_conn *c, void *buffer, uint32_t size)
 		 * when the window it knows would grow by a segment or half the buffer. */
 		uint32_t known =
 			pk_tcp_seq_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt : 0;
-		if (synchronized(c) && receive_window(c) > known &&
-		    receive_window(c) - known >= min32(c->receive.size / 2, 2u * c->own_mss))
+		uint32_t window = receive_window(c);
+		if (synchronized(c) && window > known &&
+		    window - known >= min32(c->receive.size / 2, 2u * c->own_mss))
 			c->ack_now = true;
 		return (int)n;
 	}

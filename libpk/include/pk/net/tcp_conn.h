@@ -145,6 +145,12 @@ struct pk_tcp_conn {
 	struct pk_tcp_stats stats;
 };
 
+/* RFC 7323's timestamp clock: milliseconds, from a connection's random offset. */
+static inline uint32_t pk_tcp_timestamp(uint32_t offset, uint64_t now_ns)
+{
+	return (uint32_t)(now_ns / 1000000u) + offset;
+}
+
 /* A closed connection over the caller's buffers (they must outlive it). */
 void pk_tcp_conn_init(struct pk_tcp_conn *c, uint8_t *send_storage, uint32_t send_size,
 		      uint8_t *receive_storage, uint32_t receive_size);
