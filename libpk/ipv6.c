@@ -176,24 +176,47 @@ uint16_t pk_ipv6_payload_length(const void *packet)
 	return (uint16_t)(h->payload_length[0] << 8 | h->payload_length[1]);
 }
 
-static uint32_t sum_words(uint32_t sum, const uint8_t *bytes, uint32_t length)
+/* The one's-complement sum of RFC 1071 does not depend on the order of the bytes within
+ * the words summed, as long as the result is swapped back (§2(B)), nor on their width, as
+ * long as the carries are folded in (§2(C)). So the bytes are summed as native 32-bit
+ * words into 64 bits, and folded and swapped once: a quarter of the additions of a sum of
+ * big-endian 16-bit words, and no shifting of bytes. Returns the sum of `bytes` as
+ * big-endian 16-bit words, folded to 16 bits. */
+static uint32_t sum_be16(const uint8_t *bytes, uint32_t length)
 {
-	for (uint32_t i = 0; i + 1 < length; i += 2)
-		sum += (uint32_t)(bytes[i] << 8 | bytes[i + 1]);
-	if (length & 1)
-		sum += (uint32_t)bytes[length - 1] << 8;
-	return sum;
+	uint64_t sum = 0;
+	uint32_t i = 0;
+	for (; i + 4 <= length; i += 4) {
+		uint32_t word;
+		__builtin_memcpy(&word, bytes + i, sizeof word);
+		sum += word;
+	}
+	/* The last two or three bytes, and an odd one padded with zero, as a word of memory. */
+	uint8_t tail[4] = {0};
+	for (uint32_t k = 0; i + k < length; k++)
+		tail[k] = bytes[i + k];
+	uint32_t word;
+	__builtin_memcpy(&word, tail, sizeof word);
+	sum += word;
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	sum = (sum >> 8 | sum << 8) & 0xffff;
+#endif
+	return (uint32_t)sum;
 }
 
 uint16_t pk_ipv6_checksum_at(const void *packet, uint8_t next_header, uint32_t offset,
 			     uint32_t length)
 {
 	const struct pk_ipv6_header *h = packet;
-	uint32_t sum = sum_words(0, h->source, 2 * PK_IPV6_ADDR_SIZE);
+	uint32_t sum = sum_be16(h->source, 2 * PK_IPV6_ADDR_SIZE);
 	sum += length >> 16;
 	sum += length & 0xffff;
 	sum += next_header;
-	sum = sum_words(sum, (const uint8_t *)packet + offset, length);
+	sum += sum_be16((const uint8_t *)packet + offset, length);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;

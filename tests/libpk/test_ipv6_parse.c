@@ -1,9 +1,11 @@
 /* pk_ipv6_parse_header and pk_ipv6_parse_chain: every path through the header and the
- * extension-header walk, with crafted packets. */
+ * extension-header walk, with crafted packets; and the upper-layer checksum against the
+ * tests' own sum of big-endian words (packets.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -317,6 +319,31 @@ static void test_fragment_first_without_whole_chain_is_incomplete(void **state)
 	assert_int_equal(chain.due.code, 3);
 }
 
+/* Every length from 0 to 300, at every alignment of the upper layer, with bytes that carry
+ * often, and the two sums that fold to the two zeros of one's complement. */
+static void test_checksum_matches_a_sum_of_big_endian_words(void **state)
+{
+	(void)state;
+	static uint8_t packet[PK_IPV6_HEADER_SIZE + 4 + 300];
+	uint32_t seed = 1;
+	for (unsigned i = 0; i < sizeof packet; i++) {
+		seed = seed * 1103515245u + 12345u;
+		packet[i] = (uint8_t)(seed >> 16 | 0xc0);
+	}
+	for (uint32_t offset = PK_IPV6_HEADER_SIZE; offset < PK_IPV6_HEADER_SIZE + 4; offset++) {
+		for (uint32_t length = 0; length <= 300; length++)
+			assert_int_equal(pk_ipv6_checksum_at(packet, PK_IPPROTO_TCP, offset, length),
+					 upper_checksum(packet, PK_IPPROTO_TCP, offset, length,
+							UINT32_MAX));
+	}
+	uint8_t zeros[PK_IPV6_HEADER_SIZE + 64] = {0};
+	assert_int_equal(pk_ipv6_checksum_at(zeros, 0, PK_IPV6_HEADER_SIZE, 0), 0xffff);
+	uint8_t ones[PK_IPV6_HEADER_SIZE + 64];
+	memset(ones, 0xff, sizeof ones);
+	assert_int_equal(pk_ipv6_checksum_at(ones, PK_IPPROTO_UDP, PK_IPV6_HEADER_SIZE, 64),
+			 upper_checksum(ones, PK_IPPROTO_UDP, PK_IPV6_HEADER_SIZE, 64, UINT32_MAX));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_fragment_not_a_multiple_of_8_is_a_parameter_problem),
 		cmocka_unit_test(test_fragment_inside_fragment_is_nested),
 		cmocka_unit_test(test_fragment_first_without_whole_chain_is_incomplete),
+		cmocka_unit_test(test_checksum_matches_a_sum_of_big_endian_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
