@@ -18,6 +18,11 @@ enum {
 	/* With several endpoints the runtime can wait on only one at a time, so it looks at
 	 * the others at least this often. */
 	ENDPOINT_SLICE_MS = 10,
+	/* Spare frames: at most this many kept, the pool asked for this many at once, and all
+	 * given back once the interface has been this long without use. */
+	SPARE_MAX = 32,
+	SPARE_REFILL = 16,
+	SPARE_IDLE_MS = 20,
 };
 
 #define RECEIVE_AHEAD 16u
@@ -41,6 +46,18 @@ static struct {
 		uint32_t length[RECEIVE_AHEAD];
 		unsigned next, count;
 	} ahead;
+	/* Frames kept open for the next burst of sends (TCP's segments): those the stack and
+	 * the program are done with, and bursts from the pool. Reusing a received frame saves
+	 * the entry into the kernel that freed it, the one that allocated its successor, and
+	 * in remap isolation a protection change each way (docs/performance.md). `dirty`: it
+	 * may hold bytes of an earlier packet past what the next one writes, which are zeroed
+	 * before it goes, as the pool zeroes a new frame, so no packet carries another's. */
+	struct {
+		struct pk_frame frame[SPARE_MAX];
+		bool dirty[SPARE_MAX];
+		unsigned count;
+		uint64_t last_use_ns;
+	} spares;
 } netif;
 
 int pk_netif_init(void)
@@ -94,10 +111,71 @@ const struct pk_netif_counters *pk_netif_counters(void)
 	return &netif.counters;
 }
 
+/* Gives every spare back to the pool. */
+void pk_netif_trim(void)
+{
+	if (netif.spares.count > 0)
+		pk_frame_free_burst(netif.spares.frame, netif.spares.count);
+	netif.spares.count = 0;
+}
+
+/* Keeps a frame the runtime is done with for a later send, or frees it: a share, or one
+ * not mapped, is of no use. When the spares are full, half go back in one entry. */
+static void keep_spare(struct pk_frame *frame)
+{
+	if (frame->shared || frame->data == NULL) {
+		pk_frame_free(frame);
+		return;
+	}
+	if (netif.spares.count == 0)
+		netif.spares.last_use_ns = pk_now_ns();
+	if (netif.spares.count == SPARE_MAX) {
+		netif.spares.count -= SPARE_MAX / 2;
+		pk_frame_free_burst(&netif.spares.frame[netif.spares.count], SPARE_MAX / 2);
+	}
+	netif.spares.dirty[netif.spares.count] = true;
+	netif.spares.frame[netif.spares.count++] = *frame;
+	*frame = (struct pk_frame){0};
+}
+
+/* Takes up to `count` frames to write packets into, spares first and the pool's after
+ * (asked for in bursts, the rest kept), each zeroed as the pool's are. Returns how many,
+ * or the pool's error if it gave none. */
+static int take_frames(struct pk_frame *frames, unsigned count)
+{
+	if (netif.spares.count < count) {
+		unsigned want = count - netif.spares.count;
+		if (want < SPARE_REFILL)
+			want = SPARE_REFILL;
+		if (want > SPARE_MAX - netif.spares.count)
+			want = SPARE_MAX - netif.spares.count;
+		int got = pk_frame_alloc_burst(&netif.spares.frame[netif.spares.count], want);
+		for (int i = 0; i < got; i++)
+			netif.spares.dirty[netif.spares.count++] = false;
+		if (got < 0 && netif.spares.count == 0)
+			return got;
+	}
+	netif.spares.last_use_ns = pk_now_ns();
+	unsigned taken = count < netif.spares.count ? count : netif.spares.count;
+	for (unsigned i = 0; i < taken; i++) {
+		unsigned from = --netif.spares.count;
+		frames[i] = netif.spares.frame[from];
+		if (netif.spares.dirty[from])
+			memset(frames[i].data, 0, PK_FRAME_SIZE);
+	}
+	return (int)taken;
+}
+
+static int take_frame(struct pk_frame *frame)
+{
+	int got = take_frames(frame, 1);
+	return got < 0 ? got : 0;
+}
+
 void pk_netif_release(struct pk_netif_packet *packet)
 {
 	if (packet->frame.handle != 0)
-		pk_frame_free(&packet->frame);
+		keep_spare(&packet->frame);
 	*packet = (struct pk_netif_packet){0};
 }
 
@@ -128,7 +206,7 @@ static int send_frame(struct pk_frame *frame, uint32_t length)
 /* Copies `length` bytes into `frame` (allocated if it holds none) and sends it. */
 static int send_copy(const uint8_t *data, uint32_t length, struct pk_frame *frame)
 {
-	int err = frame->handle == 0 ? pk_frame_alloc(frame) : 0;
+	int err = frame->handle == 0 ? take_frame(frame) : 0;
 	if (err < 0)
 		return err;
 	if (frame->data != data)
@@ -154,7 +232,7 @@ static int send_fragments(const struct pk_stack_result *r, struct pk_frame *spar
 		}
 		if (have < want) {
 			/* Fewer than asked when the pool runs short: the next round asks again. */
-			int n = pk_frame_alloc_burst(frames + have, want - have);
+			int n = take_frames(frames + have, want - have);
 			if (n < 0)
 				err = n;
 			else
@@ -228,7 +306,7 @@ int pk_netif_packet_alloc(struct pk_netif_packet *packet)
 	struct pk_netif_packet held = take(packet);
 	int err = ready();
 	if (err == 0 && held.frame.handle == 0)
-		err = pk_frame_alloc(&held.frame);
+		err = take_frame(&held.frame);
 	if (err < 0) {
 		free_if_held(&held.frame);
 		return err;
@@ -271,7 +349,7 @@ int pk_netif_send_burst(uint8_t *const *data, const uint32_t *lengths, unsigned 
 		struct pk_netif_packet one = {.data = data[i], .length = lengths[i]};
 		sent += pk_netif_send(&one) == 0;
 	}
-	int have = fitting > 0 ? pk_frame_alloc_burst(frames, fitting) : 0;
+	int have = fitting > 0 ? take_frames(frames, fitting) : 0;
 	if (have < 0) {
 		netif.counters.lost += fitting;
 		return sent > 0 ? (int)sent : have;
@@ -282,7 +360,7 @@ int pk_netif_send_burst(uint8_t *const *data, const uint32_t *lengths, unsigned 
 	err = have > 0 ? pk_send_burst(frames, frame_lengths, (unsigned)have) : 0;
 	for (int i = 0; i < have; i++) {
 		if (frames[i].handle != 0) {
-			pk_frame_free(&frames[i]); /* refused by the kernel */
+			keep_spare(&frames[i]); /* refused by the kernel */
 			netif.counters.lost++;
 		} else {
 			netif.counters.sent++;
@@ -300,7 +378,7 @@ int pk_netif_reject(struct pk_netif_packet *packet, uint8_t type, uint8_t code, 
 		err = -PK_EINVAL;
 	/* A reassembled datagram needs a frame for its answer; one in a frame is answered in
 	 * place (the error quotes the packet it overwrites). */
-	if (err == 0 && invoking.frame.handle == 0 && (err = pk_frame_alloc(&invoking.frame)) < 0)
+	if (err == 0 && invoking.frame.handle == 0 && (err = take_frame(&invoking.frame)) < 0)
 		netif.counters.lost++;
 	struct pk_stack_result r;
 	if (err == 0 &&
@@ -441,14 +519,14 @@ static bool process(struct pk_frame *frame, uint32_t length, struct pk_netif_pac
 		if (r.packet == frame->data)
 			packet->frame = *frame;
 		else
-			pk_frame_free(frame);
+			keep_spare(frame);
 		return true;
 	case PK_STACK_HELD:
 	case PK_STACK_DROPPED:
 	case PK_STACK_IDLE:
 		break;
 	}
-	pk_frame_free(frame);
+	keep_spare(frame);
 	return false;
 }
 
@@ -458,22 +536,38 @@ static uint64_t ms_until(uint64_t deadline_ns, uint64_t now)
 	return now < deadline_ns ? (deadline_ns - now + 999999u) / 1000000u : 0;
 }
 
+/* When the spares, if any, have been idle long enough to go back to the pool. */
+static uint64_t spares_idle_at(void)
+{
+	if (netif.spares.count == 0)
+		return UINT64_MAX;
+	return netif.spares.last_use_ns + (uint64_t)SPARE_IDLE_MS * 1000000u;
+}
+
 /* How long the next receive may wait: what is left of the caller's time-out, cut short
- * when other endpoints need looking at or a reassembly times out first. */
+ * when other endpoints need looking at, a reassembly times out first, or the spares fall
+ * idle; an interface that stops being used gives its spares back while it waits. */
 static uint32_t next_wait(uint32_t timeout_ms, uint64_t deadline_ns)
 {
 	if (timeout_ms == 0)
 		return 0;
 	uint64_t reassembly = pk_stack_next_deadline(&netif.stack);
 	/* The clock is read only when a deadline needs it: a server waiting for ever with
-	 * nothing in reassembly reads it once a packet, for the stack. */
-	uint64_t now = timeout_ms != PK_WAIT_FOREVER || reassembly != UINT64_MAX ? pk_now_ns() : 0;
+	 * nothing in reassembly or kept reads it once a packet, for the stack. */
+	uint64_t now = timeout_ms != PK_WAIT_FOREVER || reassembly != UINT64_MAX ||
+				       netif.spares.count > 0
+			       ? pk_now_ns()
+			       : 0;
+	if (now >= spares_idle_at())
+		pk_netif_trim();
 	uint64_t wait =
 		timeout_ms == PK_WAIT_FOREVER ? PK_WAIT_FOREVER : ms_until(deadline_ns, now);
 	if (netif.endpoint_count > 1 && wait > ENDPOINT_SLICE_MS)
 		wait = ENDPOINT_SLICE_MS;
 	if (reassembly != UINT64_MAX && ms_until(reassembly, now) < wait)
 		wait = ms_until(reassembly, now);
+	if (spares_idle_at() != UINT64_MAX && ms_until(spares_idle_at(), now) < wait)
+		wait = ms_until(spares_idle_at(), now);
 	return (uint32_t)wait;
 }
 
@@ -490,6 +584,10 @@ static int receive(struct pk_netif_packet *packet, struct answer *answer, uint32
 		if (err == 0) {
 			if (process(&frame, length, packet, answer))
 				return 0;
+			continue;
+		}
+		if (err == -PK_EQUOTA && netif.spares.count > 0) {
+			pk_netif_trim(); /* the spares must not keep a packet out */
 			continue;
 		}
 		if (err != -PK_EWOULDBLOCK && err != -PK_ETIMEDOUT)
@@ -543,7 +641,7 @@ static void reset(struct pk_netif_packet *packet)
 	struct pk_tcp_segment s;
 	struct pk_frame frame = invoking.frame;
 	if (pk_tcp_parse(invoking.data, invoking.length, invoking.upper_offset, &s) == PK_NET_OK &&
-	    !(s.flags & PK_TCP_RST) && (frame.handle != 0 || pk_frame_alloc(&frame) == 0)) {
+	    !(s.flags & PK_TCP_RST) && (frame.handle != 0 || take_frame(&frame) == 0)) {
 		uint32_t length = pk_tcp_write_reset(invoking.data, &s, frame.data);
 		if (send_frame(&frame, length) < 0)
 			netif.counters.lost++;

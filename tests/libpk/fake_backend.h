@@ -33,7 +33,8 @@ void fake_backend_start(struct fake_port *port, pk_proc_t proc, const uint64_t *
 /* A group teardown: stops the port the program ran on. */
 int fake_backend_group_teardown(void **state);
 
-/* After a test: the program holds no frame, and the kernel's audit holds. */
+/* After a test: the program holds no frame once its interface has given back its spares
+ * (pk_netif_trim), and the kernel's audit holds. */
 void fake_backend_assert_clean(void);
 
 /* As another process `proc` of the port (the program's peer): sends `length` bytes as a

@@ -163,7 +163,7 @@ static void test_netif_answers_an_echo_request_by_itself(void **state)
 	assert_is_icmp(answer, length, address_us, PK_ICMPV6_ECHO_REPLY, 0);
 }
 
-static void test_netif_delivers_a_packet_in_its_frame_and_frees_it_on_the_next_receive(void **state)
+static void test_netif_delivers_a_packet_in_its_frame_and_lets_go_on_the_next_receive(void **state)
 {
 	(void)state;
 	uint32_t length = udp_datagram(address_us, 16);
@@ -178,9 +178,65 @@ static void test_netif_delivers_a_packet_in_its_frame_and_frees_it_on_the_next_r
 	assert_memory_equal(p.data, packet, length);
 	assert_int_equal(frames_owned(program), 1);
 	assert_int_equal(pk_netif_recv(&p, 0), -PK_EWOULDBLOCK);
-	assert_int_equal(frames_owned(program), 0);
 	assert_null(p.data);
 	assert_int_equal(p.frame.handle, 0);
+	/* Kept as a spare for the next send (pk_netif_release), until trimmed. */
+	assert_int_equal(frames_owned(program), 1);
+	pk_netif_trim();
+	assert_int_equal(frames_owned(program), 0);
+}
+
+/* A spare carries the next burst: no entry into the kernel to allocate, the frame the
+ * datagram came in goes out again, and nothing of the datagram goes with it. */
+static void test_netif_sends_a_burst_in_the_frame_it_kept(void **state)
+{
+	(void)state;
+	uint8_t filler[600];
+	memset(filler, 0xa5, sizeof filler);
+	struct builder b;
+	build_start(&b, packet, address_peer, address_us);
+	build_udp(&b, 40000, 7, filler, sizeof filler);
+	send_as(peer, packet, b.length);
+	struct pk_netif_packet p = {0};
+	assert_int_equal(pk_netif_recv(&p, 0), 0);
+	pk_frame_t received = p.frame.handle;
+	pk_netif_release(&p);
+	assert_int_equal(frames_owned(program), 1);
+
+	uint32_t small = echo_request(address_us, address_peer, 8);
+	uint8_t *data[1] = {packet};
+	uint64_t batches = fake_backend.batches;
+	assert_int_equal(pk_netif_send_burst(data, &small, 1), 1);
+	assert_int_equal(fake_backend.batches - batches, 1);
+	assert_int_equal(frames_owned(program), 0);
+	struct pk_kresult r;
+	assert_int_equal(fake_port_call(&port, peer, PK_KC_recv, peer_endpoint, 0, 0, &r), 0);
+	assert_int_equal(PK_FRAME_NUMBER(r.ret[0]), PK_FRAME_NUMBER(received));
+	const uint8_t *bytes = fake_port_frame_bytes(&port, r.ret[0]);
+	assert_memory_equal(bytes, packet, small);
+	for (uint32_t i = small; i < PK_FRAME_SIZE; i++)
+		assert_int_equal(bytes[i], 0);
+	assert_int_equal(fake_port_call(&port, peer, PK_KC_frame_free, r.ret[0], 0, 0, NULL), 0);
+}
+
+/* Spares go back to the pool once unused for a while, in a receive that waits; the wait
+ * itself is as long as asked. */
+static void test_netif_gives_idle_spares_back_while_it_waits(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < 3; i++)
+		send_as(peer, packet, udp_datagram(address_us, 8));
+	struct pk_netif_packet p = {0};
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(pk_netif_recv(&p, 0), 0);
+	pk_netif_release(&p);
+	assert_int_equal(frames_owned(program), 3);
+	uint64_t start = fake_backend.now_ns;
+	assert_int_equal(pk_netif_recv(&p, 5), -PK_ETIMEDOUT);
+	assert_int_equal(frames_owned(program), 3); /* not idle long enough yet */
+	assert_int_equal(pk_netif_recv(&p, 100), -PK_ETIMEDOUT);
+	assert_int_equal(frames_owned(program), 0);
+	assert_int_equal(fake_backend.now_ns - start, 105 * MS);
 }
 
 static void test_netif_receives_on_every_address(void **state)
@@ -229,6 +285,7 @@ static void test_netif_delivers_a_reassembled_datagram_and_rejects_it(void **sta
 	assert_int_equal(p.frame.handle, 0); /* in the stack's buffer */
 	assert_int_equal(p.length, length);
 	assert_memory_equal(p.data, packet, length);
+	pk_netif_trim(); /* the fragments' frames were kept as spares */
 	assert_int_equal(frames_owned(program), 0);
 	assert_int_equal(pk_netif_reject(&p, PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_PORT, 0),
 			 0);
@@ -280,6 +337,7 @@ static void test_netif_drops_a_fragmented_answer_whole_when_frames_run_out(void 
 	assert_int_equal(pk_netif_recv(&p, 0), -PK_EWOULDBLOCK);
 	assert_int_equal(pk_netif_counters()->lost - lost, 1);
 	assert_int_equal(peer_receive(), 0);
+	pk_netif_trim();
 	assert_int_equal(frames_owned(program), PROGRAM_QUOTA - 1);
 	for (unsigned i = 0; i < PROGRAM_QUOTA - 1; i++)
 		assert_int_equal(pk_frame_free(&kept[i]), 0);
@@ -441,8 +499,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_netif_answers_an_echo_request_by_itself, teardown),
 		cmocka_unit_test_teardown(
-			test_netif_delivers_a_packet_in_its_frame_and_frees_it_on_the_next_receive,
+			test_netif_delivers_a_packet_in_its_frame_and_lets_go_on_the_next_receive,
 			teardown),
+		cmocka_unit_test_teardown(test_netif_sends_a_burst_in_the_frame_it_kept, teardown),
+		cmocka_unit_test_teardown(test_netif_gives_idle_spares_back_while_it_waits, teardown),
 		cmocka_unit_test_teardown(test_netif_receives_on_every_address, teardown),
 		cmocka_unit_test_teardown(test_netif_reassembles_a_request_and_answers_in_fragments,
 					  teardown),

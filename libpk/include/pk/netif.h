@@ -77,8 +77,9 @@ int pk_netif_send(struct pk_netif_packet *packet);
 
 /* Sends `count` packets (at most PK_BURST_MAX) that lie in the program's memory, as
  * pk_netif_send would, but those that fit the path's MTU (TCP's segments do) are copied
- * into frames allocated together and go together: two entries into the kernel for all of
- * them. Returns how many were sent, or the first error if none was; the rest are counted
+ * into frames taken together (the interface's spares, pk_netif_release, or a burst from the
+ * pool) and go together: one entry into the kernel for all of them, two when the spares
+ * run out. Returns how many were sent, or the first error if none was; the rest are counted
  * as lost. */
 int pk_netif_send_burst(uint8_t *const *data, const uint32_t *lengths, unsigned count);
 
@@ -115,7 +116,12 @@ void pk_netif_add_input(pk_netif_input_fn *input);
  * pk_netif_refuse does. The packet is consumed either way. */
 void pk_netif_dispatch(struct pk_netif_packet *packet);
 
-/* Frees the frame `packet` holds, if any, and clears it. */
+/* Lets go of the frame `packet` holds, if any, and clears it. The interface keeps the
+ * frames it is done with, up to 32 and open, to send the next burst in
+ * (pk_netif_send_burst) instead of asking the pool; so a TCP sender's ACKs carry its next
+ * segments. After 20 ms without a burst they go back to the pool, while the interface
+ * waits in a receive; pk_netif_trim gives them back at once (before counting frames, say). */
 void pk_netif_release(struct pk_netif_packet *packet);
+void pk_netif_trim(void);
 
 #endif
