@@ -554,10 +554,10 @@ static uint32_t next_wait(uint32_t timeout_ms, uint64_t deadline_ns)
 	uint64_t reassembly = pk_stack_next_deadline(&netif.stack);
 	/* The clock is read only when a deadline needs it: a server waiting for ever with
 	 * nothing in reassembly or kept reads it once a packet, for the stack. */
-	uint64_t now = timeout_ms != PK_WAIT_FOREVER || reassembly != UINT64_MAX ||
-				       netif.spares.count > 0
-			       ? pk_now_ns()
-			       : 0;
+	uint64_t now =
+		timeout_ms != PK_WAIT_FOREVER || reassembly != UINT64_MAX || netif.spares.count > 0
+			? pk_now_ns()
+			: 0;
 	if (now >= spares_idle_at())
 		pk_netif_trim();
 	uint64_t wait =

@@ -332,9 +332,9 @@ static void test_checksum_matches_a_sum_of_big_endian_words(void **state)
 	}
 	for (uint32_t offset = PK_IPV6_HEADER_SIZE; offset < PK_IPV6_HEADER_SIZE + 4; offset++) {
 		for (uint32_t length = 0; length <= 300; length++)
-			assert_int_equal(pk_ipv6_checksum_at(packet, PK_IPPROTO_TCP, offset, length),
-					 upper_checksum(packet, PK_IPPROTO_TCP, offset, length,
-							UINT32_MAX));
+			assert_int_equal(
+				pk_ipv6_checksum_at(packet, PK_IPPROTO_TCP, offset, length),
+				upper_checksum(packet, PK_IPPROTO_TCP, offset, length, UINT32_MAX));
 	}
 	uint8_t zeros[PK_IPV6_HEADER_SIZE + 64] = {0};
 	assert_int_equal(pk_ipv6_checksum_at(zeros, 0, PK_IPV6_HEADER_SIZE, 0), 0xffff);
