@@ -42,6 +42,10 @@ void backend_call_batch(const struct backend_call *calls, struct pk_kresult *res
 uint8_t *backend_frame_map(pk_frame_t frame);
 /* Makes it unreachable again; called before the frame is sent or freed. */
 void backend_frame_unmap(pk_frame_t frame, uint8_t *data);
+/* Copies bytes out of or into a frame the program owns or holds but has not mapped; the
+ * range is checked by the caller. Returns 0, or -PK_EINVAL if the frame cannot be reached. */
+int backend_frame_read(pk_frame_t frame, uint32_t offset, void *buffer, uint32_t length);
+int backend_frame_write(pk_frame_t frame, uint32_t offset, const void *buffer, uint32_t length);
 
 uint64_t backend_now_ns(void);
 void backend_sleep_ns(uint64_t ns);

@@ -3,6 +3,7 @@
  * the kernel hands it over and unmapped before the program hands it back. A share comes
  * with a handle of its own kind, which is how the backend knows to map it read-only. */
 #include <stddef.h>
+#include <string.h>
 
 #include <packos/kmsg.h>
 
@@ -12,6 +13,7 @@
 
 static struct backend_boot boot;
 static int initialised;
+static int lazy_mapping; /* pk_set_lazy_mapping */
 
 int pk_init(void)
 {
@@ -62,11 +64,12 @@ int pk_call(const struct pk_kcall *call, struct pk_kresult *result)
 /* The kernel has just given the caller `handle`, a frame holding a kernel message of type
  * `kmsg` or (0) a packet: map it, or give it back. An interrupt packet stays unmapped: its
  * type is all a driver needs, and mapping a frame in and out is most of what an interrupt
- * would cost it (pk_frame_open maps one whose bytes are wanted). */
+ * would cost it (pk_frame_open maps one whose bytes are wanted); under lazy mapping, so
+ * does every frame. */
 static int take_frame(pk_frame_t handle, uint32_t kmsg, struct pk_frame *frame)
 {
 	uint8_t *data = NULL;
-	if (kmsg != PK_KMSG_IRQ) {
+	if (kmsg != PK_KMSG_IRQ && !lazy_mapping) {
 		data = backend_frame_map(handle);
 		if (data == NULL) {
 			struct pk_kresult ignored;
@@ -87,6 +90,38 @@ int pk_frame_open(struct pk_frame *frame)
 	if (frame->data == NULL)
 		frame->data = backend_frame_map(frame->handle);
 	return frame->data != NULL ? 0 : -PK_ENOMEM;
+}
+
+void pk_set_lazy_mapping(int lazy)
+{
+	lazy_mapping = lazy != 0;
+}
+
+static int frame_range_ok(const struct pk_frame *frame, uint32_t offset, uint32_t length)
+{
+	return frame->handle != 0 && offset <= PK_FRAME_SIZE && length <= PK_FRAME_SIZE - offset;
+}
+
+int pk_frame_read(const struct pk_frame *frame, uint32_t offset, void *buffer, uint32_t length)
+{
+	if (!frame_range_ok(frame, offset, length))
+		return -PK_EINVAL;
+	if (frame->data == NULL)
+		return backend_frame_read(frame->handle, offset, buffer, length);
+	memcpy(buffer, frame->data + offset, length);
+	return 0;
+}
+
+int pk_frame_write(struct pk_frame *frame, uint32_t offset, const void *buffer, uint32_t length)
+{
+	if (!frame_range_ok(frame, offset, length))
+		return -PK_EINVAL;
+	if (frame->shared)
+		return -PK_ESHARED;
+	if (frame->data == NULL)
+		return backend_frame_write(frame->handle, offset, buffer, length);
+	memcpy(frame->data + offset, buffer, length);
+	return 0;
 }
 
 int pk_frame_alloc(struct pk_frame *frame)

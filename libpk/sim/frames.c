@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "../backend.h"
 #include "sim.h"
@@ -150,4 +151,51 @@ void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
 	if (last)
 		close_frame(data);
 	unlock_frame(number);
+}
+
+/* Where frame `number`'s bytes can be reached in place: the pool in shared isolation, its
+ * place if it is open in remap; NULL when it is not, and the pool's file must be used, a
+ * copy by the system that leaves the program's mappings as they are. */
+static uint8_t *reachable(uint32_t number)
+{
+	uint8_t *data = pool + (size_t)number * frame_stride;
+	if (placed == NULL)
+		return data;
+	lock_frame(number);
+	bool open = opens[number] > 0;
+	unlock_frame(number);
+	return open ? data : NULL;
+}
+
+static off_t file_offset(uint32_t number, uint32_t offset)
+{
+	return (off_t)number * PK_FRAME_SIZE + offset;
+}
+
+int backend_frame_read(pk_frame_t frame, uint32_t offset, void *buffer, uint32_t length)
+{
+	uint32_t number = PK_FRAME_NUMBER(frame);
+	if (number >= pool_frames)
+		return -PK_EINVAL;
+	const uint8_t *data = reachable(number);
+	if (data != NULL) {
+		memcpy(buffer, data + offset, length);
+		return 0;
+	}
+	ssize_t done = pread(pool_fd, buffer, length, file_offset(number, offset));
+	return done == (ssize_t)length ? 0 : -PK_EINVAL;
+}
+
+int backend_frame_write(pk_frame_t frame, uint32_t offset, const void *buffer, uint32_t length)
+{
+	uint32_t number = PK_FRAME_NUMBER(frame);
+	if (number >= pool_frames)
+		return -PK_EINVAL;
+	uint8_t *data = reachable(number);
+	if (data != NULL) {
+		memcpy(data + offset, buffer, length);
+		return 0;
+	}
+	ssize_t done = pwrite(pool_fd, buffer, length, file_offset(number, offset));
+	return done == (ssize_t)length ? 0 : -PK_EINVAL;
 }

@@ -27,7 +27,14 @@
  * the router or the TX ring gives back wait in a small stash for the next use, and the
  * pool refills it in bursts, so a forwarded packet costs no entry into the kernel of its
  * own for its replacement. Interrupt packets are never mapped: the receive says what they
- * are, and they go back to the pool in bursts. */
+ * are, and they go back to the pool in bursts.
+ *
+ * Nor, mostly, is any other frame (pk_set_lazy_mapping): a packet passing through is
+ * routed on a copy of its header (pk_frame_read), its hop limit written back
+ * (pk_frame_write), and handed on; the device reads and writes frames itself. Only what the
+ * transit fast path leaves to the full router (router.h) is mapped: the router's own
+ * traffic, errors, packets waiting for a neighbour. In remap isolation that spares two
+ * changes of protection per packet forwarded (docs/performance.md). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
@@ -56,7 +63,9 @@ struct driver_counters {
 	uint64_t rx_refused; /* RX descriptors the device refused: a driver bug if ever */
 	uint64_t tx_refused; /* TX descriptors the device refused */
 	uint64_t tx_ring_full;
-	uint64_t no_frame; /* a frame was needed and the pool had none */
+	uint64_t no_frame;   /* a frame was needed and the pool had none */
+	uint64_t no_mapping; /* a frame's bytes could not be reached: dropped */
+	uint64_t transit;    /* routed on a copy of their header, never mapped */
 	uint64_t status_queries;
 	uint64_t multicast_not_routed; /* shared multicast frames the kernel offered */
 };
@@ -137,6 +146,25 @@ static int stash_take(struct driver *d, struct pk_frame *ret)
 	return 0;
 }
 
+/* The frame's bytes, mapped for the full router; NULL (counted) if it cannot be. */
+static uint8_t *bytes_of(struct driver *d, struct pk_frame *frame)
+{
+	if (pk_frame_open(frame) < 0) {
+		d->counters.no_mapping++;
+		return NULL;
+	}
+	return frame->data;
+}
+
+/* The fixed header of a `length`-byte packet, copied out of its frame for the transit fast
+ * path; false if it is too short to have one. */
+static bool read_header(struct pk_frame *frame, uint32_t length,
+			uint8_t header[PK_IPV6_HEADER_SIZE])
+{
+	return length >= PK_IPV6_HEADER_SIZE &&
+	       pk_frame_read(frame, 0, header, PK_IPV6_HEADER_SIZE) == 0;
+}
+
 /* ---- The rings --------------------------------------------------------------------------- */
 
 /* Gives the device an empty frame for the next RX descriptor; false if none is left. */
@@ -201,9 +229,14 @@ static void take_back_refused(struct driver *d)
 	out->count = 0;
 	for (unsigned i = 0; i < refused; i++) {
 		struct pk_frame frame = out->frame[i];
+		uint8_t *bytes = bytes_of(d, &frame);
+		if (bytes == NULL) {
+			stash_put(d, &frame);
+			continue;
+		}
 		struct router_decision dec;
-		router_kan_refused(&d->router, frame.data, out->length[i], out->status[i],
-				   pk_now_ns(), &dec);
+		router_kan_refused(&d->router, bytes, out->length[i], out->status[i], pk_now_ns(),
+				   &dec);
 		if (dec.action == ROUTER_TO_KAN) {
 			/* An error about an error is never sent, so this cannot loop; drop it. */
 			stash_put(d, &frame);
@@ -254,8 +287,10 @@ static void run_timers(struct driver *d)
 		struct pk_frame frame;
 		if (stash_take(d, &frame) < 0)
 			return;
+		uint8_t *bytes = bytes_of(d, &frame);
 		struct router_decision dec;
-		if (router_poll(&d->router, frame.data, pk_now_ns(), &dec) == ROUTER_IDLE) {
+		if (bytes == NULL ||
+		    router_poll(&d->router, bytes, pk_now_ns(), &dec) == ROUTER_IDLE) {
 			stash_put(d, &frame);
 			return;
 		}
@@ -264,6 +299,39 @@ static void run_timers(struct driver *d)
 }
 
 /* ---- The bottom half --------------------------------------------------------------------- */
+
+/* Carries out a transit decision, which leaves the hop limit to the caller. */
+static void forward(struct driver *d, struct pk_frame *frame, struct router_decision *dec)
+{
+	enum { HOP_LIMIT_AT = 7 };
+	if (pk_frame_write(frame, HOP_LIMIT_AT, &dec->hop_limit, 1) < 0) {
+		d->counters.no_mapping++;
+		stash_put(d, frame);
+		return;
+	}
+	d->counters.transit++;
+	carry_out(d, frame, dec);
+}
+
+static void from_wire(struct driver *d, struct pk_frame *frame, uint32_t length,
+		      const struct ethernet_header *ethernet, uint64_t now_ns)
+{
+	uint8_t header[PK_IPV6_HEADER_SIZE];
+	struct router_decision dec;
+	if (read_header(frame, length, header) &&
+	    router_transit_from_wire(&d->router, header, length, ethernet, now_ns, &dec) !=
+		    ROUTER_IDLE) {
+		forward(d, frame, &dec);
+		return;
+	}
+	uint8_t *bytes = bytes_of(d, frame);
+	if (bytes == NULL) {
+		stash_put(d, frame);
+		return;
+	}
+	router_from_wire(&d->router, bytes, length, ethernet, now_ns, &dec);
+	carry_out(d, frame, &dec);
+}
 
 /* Packets the NIC received, up to the top half; each slot gets a fresh frame. */
 static void service_rx(struct driver *d, uint64_t now_ns)
@@ -281,10 +349,7 @@ static void service_rx(struct driver *d, uint64_t now_ns)
 			struct ethernet_header ethernet = {.type = desc->ethertype};
 			memcpy(ethernet.destination, desc->local, sizeof ethernet.destination);
 			memcpy(ethernet.source, desc->peer, sizeof ethernet.source);
-			struct router_decision dec;
-			router_from_wire(&d->router, frame.data, desc->length, &ethernet, now_ns,
-					 &dec);
-			carry_out(d, &frame, &dec);
+			from_wire(d, &frame, desc->length, &ethernet, now_ns);
 		}
 		post_rx(d);
 	}
@@ -328,7 +393,8 @@ static size_t driver_status(struct driver *d, char *buffer, size_t size)
 	int added = snprintf(
 		buffer + used, size - used,
 		"driver: interrupts %llu, rx refused %llu, tx refused %llu, tx ring full %llu, "
-		"no frame %llu, status queries %llu, multicast not routed %llu\n"
+		"no frame %llu, no mapping %llu, transit %llu, status queries %llu, multicast not "
+		"routed %llu\n"
 		"device: rx %llu packets %llu bytes, tx %llu packets %llu bytes, missed %llu, "
 		"runts %llu, filtered %llu, oversize %llu, while disabled %llu, iommu refused "
 		"%llu, tx bad length %llu, link errors %llu, interrupts %llu\n"
@@ -336,7 +402,8 @@ static size_t driver_status(struct driver *d, char *buffer, size_t size)
 		"delayed %llu\n",
 		(unsigned long long)c->interrupts, (unsigned long long)c->rx_refused,
 		(unsigned long long)c->tx_refused, (unsigned long long)c->tx_ring_full,
-		(unsigned long long)c->no_frame, (unsigned long long)c->status_queries,
+		(unsigned long long)c->no_frame, (unsigned long long)c->no_mapping,
+		(unsigned long long)c->transit, (unsigned long long)c->status_queries,
 		(unsigned long long)c->multicast_not_routed, (unsigned long long)n->rx_packets,
 		(unsigned long long)n->rx_bytes, (unsigned long long)n->tx_packets,
 		(unsigned long long)n->tx_bytes, (unsigned long long)n->rx_missed,
@@ -396,12 +463,23 @@ static void from_kan(struct driver *d, struct pk_frame *frame, uint32_t length, 
 			on_interrupt(d);
 		return;
 	}
-	if (is_status_query(frame->data, length)) {
+	uint8_t header[PK_IPV6_HEADER_SIZE];
+	struct router_decision dec;
+	if (read_header(frame, length, header) &&
+	    router_transit_from_kan(&d->router, header, length, now_ns, &dec) != ROUTER_IDLE) {
+		forward(d, frame, &dec);
+		return;
+	}
+	uint8_t *bytes = bytes_of(d, frame);
+	if (bytes == NULL) {
+		stash_put(d, frame);
+		return;
+	}
+	if (is_status_query(bytes, length)) {
 		answer_status_query(d, frame);
 		return;
 	}
-	struct router_decision dec;
-	router_from_kan(&d->router, frame->data, length, now_ns, &dec);
+	router_from_kan(&d->router, bytes, length, now_ns, &dec);
 	carry_out(d, frame, &dec);
 }
 
@@ -476,6 +554,7 @@ static void start(struct driver *d, int argc, char **argv)
 	int err = pk_init();
 	if (err < 0)
 		die("pk_init", err);
+	pk_set_lazy_mapping(1);
 	err = pk_nic_open(&d->nic);
 	if (err < 0)
 		die("no NIC to drive (the manifest gives it with device=nic)", err);

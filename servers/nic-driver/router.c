@@ -297,15 +297,6 @@ static enum router_action refuse_to_kan(struct router *router, uint8_t *frame, u
 	return to_kan(router, ret, sent.length);
 }
 
-static enum router_action refuse_to_kan_with(struct router *router, uint8_t *frame, uint32_t length,
-					     enum router_drop reason, uint8_t type, uint8_t code,
-					     uint32_t parameter, uint64_t now_ns,
-					     struct router_decision *ret)
-{
-	const struct pk_icmpv6_due error = {.type = type, .code = code, .parameter = parameter};
-	return refuse_to_kan(router, frame, length, reason, &error, now_ns, ret);
-}
-
 /* Packets for the router itself */
 
 /* An answer larger than its link's MTU: the first fragment now, the rest from the poll. */
@@ -456,11 +447,11 @@ static enum router_action after_stack(struct router *router, struct pk_stack *st
 
 /* Entry points */
 
-static enum router_drop check_header(const uint8_t *frame, uint32_t length, uint32_t *ret_length)
+static enum router_drop check_header(const uint8_t *header, uint32_t length, uint32_t *ret_length)
 {
 	if (length > PK_FRAME_SIZE)
 		return ROUTER_DROP_LENGTH;
-	return (enum router_drop)pk_ipv6_parse_header(frame, length, ret_length);
+	return (enum router_drop)pk_ipv6_parse_header(header, length, ret_length);
 }
 
 /* Destinations no router forwards anywhere. */
@@ -494,62 +485,151 @@ static bool solicits(const uint8_t *packet, uint32_t length)
 	return type == NDP_NEIGHBOUR_SOLICIT || type == NDP_ROUTER_SOLICIT;
 }
 
+/* What the fixed header (and the Ethernet header, from the wire) says becomes of a packet,
+ * before anything is counted: dropped, for one of the router's own stacks, refused with
+ * an ICMPv6 error, or forwarded; or, without the rest of the packet, that only the rest can
+ * tell. The checks run in the order of trust; both the full entry points and the transit
+ * fast path go by it, so they cannot disagree. */
+enum judgement { JUDGED_DROP, JUDGED_OURS, JUDGED_REFUSE, JUDGED_FORWARD, JUDGED_NEEDS_PACKET };
+
+struct verdict {
+	enum judgement judgement;
+	enum router_drop reason;    /* DROP, REFUSE */
+	struct pk_icmpv6_due error; /* REFUSE */
+	uint32_t packet_length;	    /* from the header, once it has been checked */
+	const uint8_t *hop;	    /* FORWARD from the KAN: the next hop on the wire */
+};
+
+static enum judgement judge(struct verdict *v, enum judgement judgement, enum router_drop reason)
+{
+	v->judgement = judgement;
+	v->reason = reason;
+	return judgement;
+}
+
+static enum judgement refuse(struct verdict *v, enum router_drop reason, uint8_t type, uint8_t code,
+			     uint32_t parameter)
+{
+	v->error = (struct pk_icmpv6_due){.type = type, .code = code, .parameter = parameter};
+	return judge(v, JUDGED_REFUSE, reason);
+}
+
+/* `packet` is the whole packet, or NULL when only `header` (its first PK_IPV6_HEADER_SIZE
+ * bytes) is at hand; `length` is what arrived either way. */
+static enum judgement judge_from_wire(const struct router *router, const uint8_t *header,
+				      const uint8_t *packet, uint32_t length,
+				      const struct ethernet_header *ethernet, struct verdict *v)
+{
+	*v = (struct verdict){0};
+	if (ethernet->type != ETHERNET_TYPE_IPV6)
+		return judge(v, JUDGED_DROP, ROUTER_DROP_NOT_IPV6);
+	if (ethernet_is_multicast(ethernet->source))
+		return judge(v, JUDGED_DROP, ROUTER_DROP_FRAME_FROM_MULTICAST);
+	if (!ethernet_is_multicast(ethernet->destination) &&
+	    memcmp(ethernet->destination, router->config.mac, ETHERNET_ADDRESS_SIZE) != 0)
+		return judge(v, JUDGED_DROP, ROUTER_DROP_FRAME_NOT_OURS);
+	enum router_drop reason = check_header(header, length, &v->packet_length);
+	if (reason != ROUTER_OK)
+		return judge(v, JUDGED_DROP, reason);
+
+	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)header;
+	if (pk_ipv6_is_multicast(h->source) || is_loopback(h->source))
+		return judge(v, JUDGED_DROP, ROUTER_DROP_SOURCE_INVALID);
+	/* Ingress filtering: nothing on the wire may speak for the KAN or the router. */
+	if (in_prefix(h->source, router->config.kan_prefix) ||
+	    pk_iface_has_address(&router->wire_iface, h->source))
+		return judge(v, JUDGED_DROP, ROUTER_DROP_SOURCE_SPOOFED);
+	if (pk_ipv6_is_unspecified(h->source)) {
+		if (packet == NULL)
+			return judge(v, JUDGED_NEEDS_PACKET, ROUTER_OK);
+		if (!solicits(packet, v->packet_length))
+			return judge(v, JUDGED_DROP, ROUTER_DROP_SOURCE_INVALID);
+	}
+
+	if (pk_iface_accepts(&router->wire_iface, h->destination))
+		return judge(v, JUDGED_OURS, ROUTER_OK);
+	if (pk_ipv6_is_unspecified(h->source))
+		return judge(v, JUDGED_DROP, ROUTER_DROP_SOURCE_INVALID);
+	reason = check_destination(h->destination);
+	if (reason != ROUTER_OK)
+		return judge(v, JUDGED_DROP, reason);
+	if (!in_prefix(h->destination, router->config.kan_prefix))
+		return refuse(v, ROUTER_DROP_NO_ROUTE, PK_ICMPV6_DEST_UNREACHABLE,
+			      PK_ICMPV6_UNREACH_NO_ROUTE, 0);
+	/* RFC 4291 §2.5.6: a link-local source never leaves its link. */
+	if (is_link_local(h->source))
+		return refuse(v, ROUTER_DROP_BEYOND_SCOPE, PK_ICMPV6_DEST_UNREACHABLE,
+			      PK_ICMPV6_UNREACH_BEYOND_SCOPE, 0);
+	if (h->hop_limit <= 1)
+		return refuse(v, ROUTER_DROP_HOP_LIMIT, PK_ICMPV6_TIME_EXCEEDED,
+			      PK_ICMPV6_TIME_HOP_LIMIT, 0);
+	return judge(v, JUDGED_FORWARD, ROUTER_OK);
+}
+
+static enum judgement judge_from_kan(const struct router *router, const uint8_t *header,
+				     uint32_t length, struct verdict *v)
+{
+	*v = (struct verdict){0};
+	enum router_drop reason = check_header(header, length, &v->packet_length);
+	if (reason != ROUTER_OK)
+		return judge(v, JUDGED_DROP, reason);
+	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)header;
+	/* The kernel lets a router send from any address, but what reaches it over the KAN
+	 * comes from KAN processes. */
+	if (!in_prefix(h->source, router->config.kan_prefix))
+		return judge(v, JUDGED_DROP, ROUTER_DROP_SOURCE_NOT_KAN);
+	/* Only the router sends from its addresses, and never to itself. */
+	if (is_ours(router, h->source))
+		return judge(v, JUDGED_DROP, ROUTER_DROP_SOURCE_SPOOFED);
+	if (pk_iface_has_address(&router->kan_iface, h->destination))
+		return judge(v, JUDGED_OURS, ROUTER_OK);
+	reason = check_destination(h->destination);
+	if (reason != ROUTER_OK)
+		return judge(v, JUDGED_DROP, reason);
+	if (in_prefix(h->destination, router->config.kan_prefix))
+		return judge(v, JUDGED_DROP, ROUTER_DROP_KAN_DESTINATION);
+	if (h->hop_limit <= 1)
+		return refuse(v, ROUTER_DROP_HOP_LIMIT, PK_ICMPV6_TIME_EXCEEDED,
+			      PK_ICMPV6_TIME_HOP_LIMIT, 0);
+	/* IPv6 routers never fragment: the source must send smaller packets. */
+	if (v->packet_length > router->config.link_mtu)
+		return refuse(v, ROUTER_DROP_TOO_BIG, PK_ICMPV6_PACKET_TOO_BIG, 0,
+			      router->config.link_mtu);
+	if (!next_hop(router, h->destination, &v->hop))
+		return refuse(v, ROUTER_DROP_NO_ROUTE, PK_ICMPV6_DEST_UNREACHABLE,
+			      PK_ICMPV6_UNREACH_NO_ROUTE, 0);
+	return judge(v, JUDGED_FORWARD, ROUTER_OK);
+}
+
 enum router_action router_from_wire(struct router *router, uint8_t *frame, uint32_t length,
 				    const struct ethernet_header *ethernet, uint64_t now_ns,
 				    struct router_decision *ret)
 {
 	*ret = (struct router_decision){0};
 	router->counters.from_wire++;
-	if (ethernet->type != ETHERNET_TYPE_IPV6)
-		return drop(router, ret, ROUTER_DROP_NOT_IPV6);
-	if (ethernet_is_multicast(ethernet->source))
-		return drop(router, ret, ROUTER_DROP_FRAME_FROM_MULTICAST);
-	if (!ethernet_is_multicast(ethernet->destination) &&
-	    memcmp(ethernet->destination, router->config.mac, ETHERNET_ADDRESS_SIZE) != 0)
-		return drop(router, ret, ROUTER_DROP_FRAME_NOT_OURS);
-	uint32_t packet_length;
-	enum router_drop reason = check_header(frame, length, &packet_length);
-	if (reason != ROUTER_OK)
-		return drop(router, ret, reason);
-
-	struct pk_ipv6_header *h = (struct pk_ipv6_header *)frame;
-	if (pk_ipv6_is_multicast(h->source) || is_loopback(h->source))
-		return drop(router, ret, ROUTER_DROP_SOURCE_INVALID);
-	/* Ingress filtering: nothing on the wire may speak for the KAN or the router. */
-	if (in_prefix(h->source, router->config.kan_prefix) ||
-	    pk_iface_has_address(&router->wire_iface, h->source))
-		return drop(router, ret, ROUTER_DROP_SOURCE_SPOOFED);
-	if (pk_ipv6_is_unspecified(h->source) && !solicits(frame, packet_length))
-		return drop(router, ret, ROUTER_DROP_SOURCE_INVALID);
-
-	if (pk_iface_accepts(&router->wire_iface, h->destination)) {
+	struct verdict v;
+	judge_from_wire(router, frame, frame, length, ethernet, &v);
+	switch (v.judgement) {
+	case JUDGED_OURS: {
 		struct pk_stack_result result;
 		enum pk_stack_action action =
 			pk_stack_input(&router->wire_stack, frame, length, now_ns, &result);
 		return after_stack(router, &router->wire_stack, frame, action, &result, now_ns,
 				   ret);
 	}
-	if (pk_ipv6_is_unspecified(h->source))
-		return drop(router, ret, ROUTER_DROP_SOURCE_INVALID);
-	reason = check_destination(h->destination);
-	if (reason != ROUTER_OK)
-		return drop(router, ret, reason);
-	if (!in_prefix(h->destination, router->config.kan_prefix))
-		return refuse_to_wire(router, frame, packet_length, ROUTER_DROP_NO_ROUTE,
-				      PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_NO_ROUTE,
-				      now_ns, ret);
-	/* RFC 4291 §2.5.6: a link-local source never leaves its link. */
-	if (is_link_local(h->source))
-		return refuse_to_wire(router, frame, packet_length, ROUTER_DROP_BEYOND_SCOPE,
-				      PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_BEYOND_SCOPE,
-				      now_ns, ret);
-	if (h->hop_limit <= 1)
-		return refuse_to_wire(router, frame, packet_length, ROUTER_DROP_HOP_LIMIT,
-				      PK_ICMPV6_TIME_EXCEEDED, PK_ICMPV6_TIME_HOP_LIMIT, now_ns,
-				      ret);
-	frame[HOP_LIMIT_AT]--;
-	router->counters.forwarded_to_kan++;
-	return to_kan(router, ret, packet_length);
+	case JUDGED_REFUSE:
+		return refuse_to_wire(router, frame, v.packet_length, v.reason, v.error.type,
+				      v.error.code, now_ns, ret);
+	case JUDGED_FORWARD:
+		frame[HOP_LIMIT_AT]--;
+		ret->hop_limit = frame[HOP_LIMIT_AT];
+		router->counters.forwarded_to_kan++;
+		return to_kan(router, ret, v.packet_length);
+	case JUDGED_DROP:
+	case JUDGED_NEEDS_PACKET: /* never, with the packet given */
+		break;
+	}
+	return drop(router, ret, v.reason);
 }
 
 enum router_action router_from_kan(struct router *router, uint8_t *frame, uint32_t length,
@@ -557,48 +637,68 @@ enum router_action router_from_kan(struct router *router, uint8_t *frame, uint32
 {
 	*ret = (struct router_decision){0};
 	router->counters.from_kan++;
-	uint32_t packet_length;
-	enum router_drop reason = check_header(frame, length, &packet_length);
-	if (reason != ROUTER_OK)
-		return drop(router, ret, reason);
-	const struct pk_ipv6_header *h = (const struct pk_ipv6_header *)frame;
-	/* The kernel lets a router send from any address, but what reaches it over the KAN
-	 * comes from KAN processes. */
-	if (!in_prefix(h->source, router->config.kan_prefix))
-		return drop(router, ret, ROUTER_DROP_SOURCE_NOT_KAN);
-	/* Only the router sends from its addresses, and never to itself. */
-	if (is_ours(router, h->source))
-		return drop(router, ret, ROUTER_DROP_SOURCE_SPOOFED);
-	if (pk_iface_has_address(&router->kan_iface, h->destination)) {
+	struct verdict v;
+	judge_from_kan(router, frame, length, &v);
+	switch (v.judgement) {
+	case JUDGED_OURS: {
 		struct pk_stack_result result;
 		enum pk_stack_action action =
 			pk_stack_input(&router->kan_stack, frame, length, now_ns, &result);
 		return after_stack(router, &router->kan_stack, frame, action, &result, now_ns, ret);
 	}
-	reason = check_destination(h->destination);
-	if (reason != ROUTER_OK)
-		return drop(router, ret, reason);
-	if (in_prefix(h->destination, router->config.kan_prefix))
-		return drop(router, ret, ROUTER_DROP_KAN_DESTINATION);
-	if (h->hop_limit <= 1)
-		return refuse_to_kan_with(router, frame, packet_length, ROUTER_DROP_HOP_LIMIT,
-					  PK_ICMPV6_TIME_EXCEEDED, PK_ICMPV6_TIME_HOP_LIMIT, 0,
-					  now_ns, ret);
-	/* IPv6 routers never fragment: the source must send smaller packets. */
-	if (packet_length > router->config.link_mtu)
-		return refuse_to_kan_with(router, frame, packet_length, ROUTER_DROP_TOO_BIG,
-					  PK_ICMPV6_PACKET_TOO_BIG, 0, router->config.link_mtu,
-					  now_ns, ret);
-	const uint8_t *hop;
-	if (!next_hop(router, h->destination, &hop))
-		return refuse_to_kan_with(router, frame, packet_length, ROUTER_DROP_NO_ROUTE,
-					  PK_ICMPV6_DEST_UNREACHABLE, PK_ICMPV6_UNREACH_NO_ROUTE, 0,
-					  now_ns, ret);
-	frame[HOP_LIMIT_AT]--;
-	enum router_action action = transmit(router, frame, packet_length, hop, now_ns, ret);
-	if (action != ROUTER_DROP)
-		router->counters.forwarded_to_wire++;
-	return action;
+	case JUDGED_REFUSE:
+		return refuse_to_kan(router, frame, v.packet_length, v.reason, &v.error, now_ns,
+				     ret);
+	case JUDGED_FORWARD: {
+		frame[HOP_LIMIT_AT]--;
+		enum router_action action =
+			transmit(router, frame, v.packet_length, v.hop, now_ns, ret);
+		ret->hop_limit = frame[HOP_LIMIT_AT];
+		if (action != ROUTER_DROP)
+			router->counters.forwarded_to_wire++;
+		return action;
+	}
+	case JUDGED_DROP:
+	case JUDGED_NEEDS_PACKET:
+		break;
+	}
+	return drop(router, ret, v.reason);
+}
+
+enum router_action router_transit_from_wire(struct router *router, const uint8_t *header,
+					    uint32_t length, const struct ethernet_header *ethernet,
+					    uint64_t now_ns, struct router_decision *ret)
+{
+	(void)now_ns;
+	*ret = (struct router_decision){0};
+	struct verdict v;
+	judge_from_wire(router, header, NULL, length, ethernet, &v);
+	if (v.judgement != JUDGED_FORWARD)
+		return decide(ret, ROUTER_IDLE);
+	router->counters.from_wire++;
+	router->counters.forwarded_to_kan++;
+	ret->hop_limit = (uint8_t)(header[HOP_LIMIT_AT] - 1);
+	return to_kan(router, ret, v.packet_length);
+}
+
+enum router_action router_transit_from_kan(struct router *router, const uint8_t *header,
+					   uint32_t length, uint64_t now_ns,
+					   struct router_decision *ret)
+{
+	*ret = (struct router_decision){0};
+	struct verdict v;
+	judge_from_kan(router, header, length, &v);
+	uint8_t mac[ETHERNET_ADDRESS_SIZE];
+	struct neighbour *entry;
+	/* A next hop still to be resolved needs the packet, to hold; router_from_kan asks
+	 * the cache again and finds the same. */
+	if (v.judgement != JUDGED_FORWARD || neighbour_resolve(&router->neighbours, v.hop, now_ns,
+							       mac, &entry) != NEIGHBOUR_RESOLVED)
+		return decide(ret, ROUTER_IDLE);
+	router->counters.from_kan++;
+	router->counters.forwarded_to_wire++;
+	ret->hop_limit = (uint8_t)(header[HOP_LIMIT_AT] - 1);
+	return to_wire(router, ret, v.packet_length, mac);
 }
 
 enum router_action router_kan_refused(struct router *router, uint8_t *frame, uint32_t length,

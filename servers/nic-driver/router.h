@@ -114,6 +114,8 @@ enum router_action {
 struct router_decision {
 	enum router_action action;
 	uint32_t length;
+	uint8_t hop_limit; /* a packet in transit, TO_KAN or TO_WIRE: the hop limit it leaves
+			    * with (written into the frame, but by the transit calls) */
 	uint8_t mac[ETHERNET_ADDRESS_SIZE];
 	uint16_t ethertype;
 	enum router_drop drop; /* DROP: why */
@@ -135,6 +137,20 @@ enum router_action router_from_wire(struct router *router, uint8_t *frame, uint3
  * prefix (the driver is the kernel's default route), or for the router itself. */
 enum router_action router_from_kan(struct router *router, uint8_t *frame, uint32_t length,
 				   uint64_t now_ns, struct router_decision *ret);
+
+/* The transit fast path, for a caller that has not mapped the frame: decides from a copy
+ * of the fixed header (PK_IPV6_HEADER_SIZE bytes at `header`) and the length that arrived,
+ * when that is all it takes, a packet passing through: into the KAN from the wire, or from
+ * the KAN to a next hop on the wire whose MAC is known. Returns that decision, counted as
+ * the full entry point counts it, and the caller writes `hop_limit` into the packet (byte
+ * 7); or ROUTER_IDLE, having counted nothing, when it needs the full entry point and the
+ * frame. Both go by the same checks, so they never disagree (docs/router.md). */
+enum router_action router_transit_from_wire(struct router *router, const uint8_t *header,
+					    uint32_t length, const struct ethernet_header *ethernet,
+					    uint64_t now_ns, struct router_decision *ret);
+enum router_action router_transit_from_kan(struct router *router, const uint8_t *header,
+					   uint32_t length, uint64_t now_ns,
+					   struct router_decision *ret);
 
 /* The kernel refused to take the `length`-byte packet in `frame` (a TO_KAN decision's)
  * with `error`: -PK_EHOSTUNREACH earns its source an address unreachable on the wire; a

@@ -357,6 +357,12 @@ static void test_storm_of_malformed_frames(void **state)
 	/* The driver counted what it refused, by reason. */
 	harness_expect(r.out, "drop");
 	harness_expect(r.out, "iommu refused 0");
+	/* The storm went through the full router, the pings through the transit fast path,
+	 * each frame routed on a copy of its header, and every frame's bytes were reached. */
+	harness_expect(r.out, "no mapping 0,");
+	const char *transit = strstr(r.out, "transit ");
+	assert_non_null(transit);
+	assert_true(strtoull(transit + strlen("transit "), NULL, 10) >= 6);
 	harness_result_free(&r);
 	harness_stop(h);
 }
@@ -441,13 +447,25 @@ static void test_trace_of_one_ping(void **state)
 	(void)state;
 	struct harness *h = start(NULL, NULL);
 	ping_echo_once();
-	trace_ctl(h, "start");
-	ping_echo_once();
-	trace_ctl(h, "stop");
-
+	/* The host sends packets of its own when it likes (MLD reports, solicitations): one
+	 * just ahead of the traced ping raises the interrupt the ping's would have, and the
+	 * trace shows two packets interleaved. Such a trace is taken again, twice at most. */
 	struct harness_result shown;
-	harness_ctl(h, &shown, "trace", "show", NULL);
-	harness_expect_status(&shown, 0);
+	for (unsigned attempt = 0;; attempt++) {
+		trace_ctl(h, "start");
+		ping_echo_once();
+		trace_ctl(h, "stop");
+		harness_ctl(h, &shown, "trace", "show", NULL);
+		harness_expect_status(&shown, 0);
+		const char *first =
+			harness_find_line(shown.out, "device", "rx from the wire", NULL);
+		if (attempt == 2 || first == NULL ||
+		    first == harness_find_line(shown.out, "device", "rx from the wire",
+					       "-> " KAN_ECHO ",", NULL))
+			break;
+		printf("another packet came first; tracing again:\n%s", shown.out);
+		harness_result_free(&shown);
+	}
 	printf("%s", shown.out);
 	const char *t = shown.out;
 	/* The echo request: the NIC, its interrupt, the bottom half, the top half's send. */

@@ -65,6 +65,24 @@ void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
 	(void)frame, (void)data;
 }
 
+int backend_frame_read(pk_frame_t frame, uint32_t offset, void *buffer, uint32_t length)
+{
+	const uint8_t *data = fake_port_frame_bytes(fake_backend.port, frame);
+	if (data == NULL)
+		return -PK_EINVAL;
+	memcpy(buffer, data + offset, length);
+	return 0;
+}
+
+int backend_frame_write(pk_frame_t frame, uint32_t offset, const void *buffer, uint32_t length)
+{
+	uint8_t *data = fake_port_frame_bytes(fake_backend.port, frame);
+	if (data == NULL)
+		return -PK_EINVAL;
+	memcpy(data + offset, buffer, length);
+	return 0;
+}
+
 uint64_t backend_now_ns(void)
 {
 	return fake_backend.now_ns;

@@ -1,7 +1,8 @@
 /* Kernel messages through libpk, over a real kernel core (fake_backend.h): the receive says
  * which packets the kernel wrote (PK_RECV_KMSG), libpk leaves an interrupt packet unmapped
- * until pk_frame_open, and maps everything else as before. After each test the program
- * owns no frame and the kernel's audit holds. */
+ * until pk_frame_open, and maps everything else as before, unless the program asked for
+ * lazy mapping; pk_frame_read and pk_frame_write reach a frame mapped or not. After each
+ * test the program owns no frame and the kernel's audit holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,6 +152,82 @@ static void test_a_tick_says_what_it_is_and_comes_mapped(void **state)
 	assert_int_equal(pk_tick_unsubscribe(pk_endpoint(0)), 0);
 }
 
+/* Lazy mapping: what the kernel hands over comes unmapped, allocated or received, and its
+ * bytes are reached by copy, written back, and there once the frame is opened. */
+static void test_lazy_mapping_leaves_frames_unmapped_and_reachable(void **state)
+{
+	(void)state;
+	pk_set_lazy_mapping(1);
+	struct pk_frame frame;
+	assert_int_equal(pk_frame_alloc(&frame), 0);
+	assert_null(frame.data);
+	uint8_t bytes[PK_FRAME_SIZE];
+	memset(bytes, 0xee, sizeof bytes);
+	assert_int_equal(pk_frame_read(&frame, 0, bytes, PK_FRAME_SIZE), 0);
+	for (unsigned i = 0; i < PK_FRAME_SIZE; i++)
+		assert_int_equal(bytes[i], 0); /* the pool's frames are zeroed */
+	uint8_t header[PK_IPV6_HEADER_SIZE];
+	pk_ipv6_header_init(header, pk_address(0), pk_address(0), 59, 4, 9);
+	assert_int_equal(pk_frame_write(&frame, 0, header, sizeof header), 0);
+	assert_int_equal(pk_frame_write(&frame, PK_IPV6_HEADER_SIZE, "data", 4), 0);
+	assert_int_equal(pk_send(&frame, PK_IPV6_HEADER_SIZE + 4), 0);
+
+	uint32_t length;
+	assert_int_equal(pk_recv(pk_endpoint(0), &frame, &length, 0), 0);
+	assert_null(frame.data);
+	assert_int_equal(length, PK_IPV6_HEADER_SIZE + 4);
+	const uint8_t hop_limit = 8;
+	assert_int_equal(pk_frame_write(&frame, 7, &hop_limit, 1), 0);
+	assert_int_equal(pk_frame_read(&frame, 0, bytes, length), 0);
+	header[7] = hop_limit;
+	assert_memory_equal(bytes, header, sizeof header);
+	assert_memory_equal(bytes + PK_IPV6_HEADER_SIZE, "data", 4);
+	assert_int_equal(pk_frame_open(&frame), 0);
+	assert_int_equal(frame.data[7], hop_limit);
+	/* Mapped, the same calls reach the same bytes. */
+	assert_int_equal(pk_frame_write(&frame, PK_FRAME_SIZE - 1, "z", 1), 0);
+	assert_int_equal(frame.data[PK_FRAME_SIZE - 1], 'z');
+	assert_int_equal(pk_frame_read(&frame, PK_IPV6_HEADER_SIZE, bytes, 4), 0);
+	assert_memory_equal(bytes, "data", 4);
+	assert_int_equal(pk_frame_free(&frame), 0);
+	pk_set_lazy_mapping(0);
+	assert_int_equal(pk_frame_alloc(&frame), 0);
+	assert_non_null(frame.data);
+	assert_int_equal(pk_frame_free(&frame), 0);
+}
+
+/* Bytes outside the frame, no frame at all, and a write to a share are refused, and
+ * nothing is copied. */
+static void test_frame_access_refuses_what_it_cannot_reach(void **state)
+{
+	(void)state;
+	pk_set_lazy_mapping(1);
+	struct pk_frame frame;
+	assert_int_equal(pk_frame_alloc(&frame), 0);
+	uint8_t byte = 0x5a;
+	assert_int_equal(pk_frame_read(&frame, PK_FRAME_SIZE, &byte, 0), 0);
+	assert_int_equal(pk_frame_read(&frame, PK_FRAME_SIZE, &byte, 1), -PK_EINVAL);
+	assert_int_equal(pk_frame_write(&frame, PK_FRAME_SIZE - 1, "ab", 2), -PK_EINVAL);
+	assert_int_equal(pk_frame_read(&frame, UINT32_MAX, &byte, 2), -PK_EINVAL);
+	assert_int_equal(byte, 0x5a);
+	assert_int_equal(pk_frame_free(&frame), 0);
+	assert_int_equal(pk_frame_read(&frame, 0, &byte, 1), -PK_EINVAL); /* freed: no handle */
+	pk_set_lazy_mapping(0);
+
+	uint64_t period;
+	assert_int_equal(pk_tick_subscribe(pk_endpoint(0), &period), 0);
+	assert_int_equal(kernel_clock_tick(port.k, 1000), 0);
+	uint32_t length;
+	assert_int_equal(pk_recv(pk_endpoint(0), &frame, &length, 0), 0);
+	assert_true(frame.shared);
+	uint8_t kind;
+	assert_int_equal(pk_frame_read(&frame, PK_IPV6_HEADER_SIZE, &kind, 1), 0);
+	assert_int_equal(kind, PK_KMSG_TICK);
+	assert_int_equal(pk_frame_write(&frame, 0, &byte, 1), -PK_ESHARED);
+	assert_int_equal(pk_frame_free(&frame), 0);
+	assert_int_equal(pk_tick_unsubscribe(pk_endpoint(0)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +236,8 @@ int main(void)
 		T(test_a_pass_takes_interrupts_unmapped_and_packets_mapped),
 		T(test_an_interrupt_frame_sent_on_is_a_packet),
 		T(test_a_tick_says_what_it_is_and_comes_mapped),
+		T(test_lazy_mapping_leaves_frames_unmapped_and_reachable),
+		T(test_frame_access_refuses_what_it_cannot_reach),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, group_setup, fake_backend_group_teardown);

@@ -1,8 +1,11 @@
 /* Thousands of mutated packets through both sides of the router, with polls and kernel
  * refusals between them and time moving on, from a fixed seed: no crash, no write outside
  * the frame, every output a well-formed packet that fits where it goes, and every packet
- * accounted for. PACKOS_FUZZ_SEED and PACKOS_FUZZ_STEPS in the environment replay or
- * lengthen a run. */
+ * accounted for. A twin router meets every packet as the driver does, by the transit fast
+ * path first (router_transit_from_*, on a copy of the header alone) and the full entry
+ * point only when that declines: its every decision, packet and counter must be the
+ * same. PACKOS_FUZZ_SEED and PACKOS_FUZZ_STEPS in the environment replay or lengthen a
+ * run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +34,8 @@ struct seed {
 
 struct world {
 	struct harness *h;
+	struct harness *twin; /* the same packets, by the transit fast path where it decides */
+	uint64_t transit_decided;
 	struct guarded_frame frame;
 	struct seed seeds[SEEDS];
 	uint64_t inputs, outcomes[ACTIONS];
@@ -120,6 +125,7 @@ static int setup(void **state)
 	memset(w->frame.before, TEST_GUARD_BYTE, GUARD);
 	memset(w->frame.after, TEST_GUARD_BYTE, GUARD);
 	w->h = harness_new(NULL);
+	w->twin = harness_new(NULL);
 	make_seeds(w);
 	*state = w;
 	return 0;
@@ -129,6 +135,7 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 	harness_free(w->h);
+	harness_free(w->twin);
 	free(w);
 	return 0;
 }
@@ -224,6 +231,47 @@ static void check(const struct world *w, enum router_action action, const uint64
 		assert_true(pk_icmpv6_checksum_ok(p, 40, d->length - 40));
 }
 
+/* The twin takes what the router just took, as the driver would, and must decide alike. */
+static void twin_follows(struct world *w, enum router_action action, uint32_t length, int side,
+			 const struct ethernet_header *ethernet, uint64_t now)
+{
+	struct harness *t = w->twin;
+	uint8_t *frame = t->frame;
+	enum router_action twin = ROUTER_IDLE;
+	if (side != 0 && length >= PK_IPV6_HEADER_SIZE) {
+		uint8_t header[PK_IPV6_HEADER_SIZE];
+		memcpy(header, frame, sizeof header);
+		twin = side > 0 ? router_transit_from_kan(&t->router, header, length, now, &t->d)
+				: router_transit_from_wire(&t->router, header, length, ethernet,
+							   now, &t->d);
+		if (twin != ROUTER_IDLE) {
+			assert_true(twin == ROUTER_TO_KAN || twin == ROUTER_TO_WIRE);
+			frame[7] = t->d.hop_limit;
+			w->transit_decided++;
+		}
+	}
+	if (twin == ROUTER_IDLE) {
+		if (side > 0)
+			twin = router_from_kan(&t->router, frame, length, now, &t->d);
+		else if (side < 0)
+			twin = router_from_wire(&t->router, frame, length, ethernet, now, &t->d);
+		else
+			twin = router_poll(&t->router, frame, now, &t->d);
+	}
+	const struct router_decision *d = &w->h->d;
+	assert_int_equal(twin, action);
+	assert_int_equal(t->d.length, d->length);
+	assert_int_equal(t->d.drop, d->drop);
+	if (action == ROUTER_TO_KAN || action == ROUTER_TO_WIRE) {
+		assert_memory_equal(frame, w->frame.bytes, d->length);
+		assert_int_equal(t->d.hop_limit, d->hop_limit);
+	}
+	if (action == ROUTER_TO_WIRE) {
+		assert_memory_equal(t->d.mac, d->mac, sizeof d->mac);
+		assert_int_equal(t->d.ethertype, d->ethertype);
+	}
+}
+
 static void step(struct world *w, uint64_t now)
 {
 	struct harness *h = w->h;
@@ -232,24 +280,35 @@ static void step(struct world *w, uint64_t now)
 	memcpy(before, r->counters.drops, sizeof before);
 	uint8_t *frame = w->frame.bytes;
 	enum router_action action;
+	uint32_t length = 0;
+	int side = 0; /* the twin's: 1 from the KAN, -1 from the wire, 0 a poll */
+	struct ethernet_header ethernet = {.type = ETHERNET_TYPE_IPV6};
 	uint32_t choice = test_random_below(100);
 	if (choice < 8) {
+		memcpy(w->twin->frame, frame, PK_FRAME_SIZE);
 		action = router_poll(r, frame, now, &h->d);
 	} else if (choice < 12) {
 		const struct seed *seed = &w->seeds[test_random_below(SEEDS)];
-		uint32_t length = mutate(w, seed);
+		length = mutate(w, seed);
 		static const int errors[] = {-PK_EHOSTUNREACH, -PK_ENOBUFS, -PK_ENOMEM, -PK_EINVAL};
+		int error = errors[test_random_below(4)];
 		w->inputs++;
-		action = router_kan_refused(r, frame, length, errors[test_random_below(4)], now,
-					    &h->d);
+		memcpy(w->twin->frame, frame, PK_FRAME_SIZE);
+		action = router_kan_refused(r, frame, length, error, now, &h->d);
+		assert_int_equal(router_kan_refused(&w->twin->router, w->twin->frame, length, error,
+						    now, &w->twin->d),
+				 action);
+		side = 2; /* followed already */
 	} else {
 		const struct seed *seed = &w->seeds[test_random_below(SEEDS)];
-		uint32_t length = mutate(w, seed);
+		length = mutate(w, seed);
 		w->inputs++;
+		memcpy(w->twin->frame, frame, PK_FRAME_SIZE);
 		if (seed->from_kan) {
+			side = 1;
 			action = router_from_kan(r, frame, length, now, &h->d);
 		} else {
-			struct ethernet_header ethernet = {.type = ETHERNET_TYPE_IPV6};
+			side = -1;
 			memcpy(ethernet.destination,
 			       test_random_below(4) ? mac_router : mac_all_nodes, 6);
 			memcpy(ethernet.source, mac_host, 6);
@@ -261,6 +320,8 @@ static void step(struct world *w, uint64_t now)
 		}
 		w->outcomes[action]++;
 	}
+	if (side != 2)
+		twin_follows(w, action, length, side, &ethernet, now);
 	check(w, action, before);
 	assert_guards(w);
 }
@@ -291,6 +352,7 @@ static void test_router_fuzz_mutated_packets_both_ways(void **state)
 		static uint64_t before[ROUTER_DROP_COUNT];
 		memcpy(before, w->h->router.counters.drops, sizeof before);
 		while (router_poll(&w->h->router, w->frame.bytes, now, &w->h->d) != ROUTER_IDLE) {
+			twin_follows(w, w->h->d.action, 0, 0, NULL, now);
 			check(w, w->h->d.action, before);
 			memcpy(before, w->h->router.counters.drops, sizeof before);
 		}
@@ -320,6 +382,13 @@ static void test_router_fuzz_mutated_packets_both_ways(void **state)
 		      (unsigned long long)w->outcomes[ROUTER_HELD], (unsigned long long)c->released,
 		      (unsigned long long)w->outcomes[ROUTER_CONSUMED],
 		      (unsigned long long)w->outcomes[ROUTER_DROP]);
+	/* The twin went the fast way for much of the transit traffic and ended where the
+	 * router did. */
+	assert_memory_equal(&w->twin->router.counters, c, sizeof *c);
+	assert_true(w->transit_decided > 0);
+	assert_true(w->transit_decided < w->outcomes[ROUTER_TO_KAN] + w->outcomes[ROUTER_TO_WIRE]);
+	print_message("router fuzz: the transit fast path decided %llu\n",
+		      (unsigned long long)w->transit_decided);
 	/* The run reached the interesting places. */
 	assert_true(w->outcomes[ROUTER_TO_KAN] > 0);
 	assert_true(w->outcomes[ROUTER_TO_WIRE] > 0);

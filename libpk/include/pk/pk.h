@@ -30,7 +30,7 @@
 struct pk_frame {
 	pk_frame_t handle;
 	uint8_t *data;	/* PK_FRAME_SIZE bytes while owned or held; NULL otherwise, and for an
-			 * interrupt packet until pk_frame_open */
+			 * interrupt packet or under lazy mapping until pk_frame_open */
 	uint8_t shared; /* a read-only share: do not write `data`; free it, never send it */
 	uint8_t kmsg;	/* received: the enum pk_kmsg_type of a message the kernel wrote (an
 			 * interrupt, a tick), from the receive itself; 0 for a packet */
@@ -47,8 +47,22 @@ pk_endpoint_t pk_endpoint(unsigned index);
 const uint8_t *pk_address(unsigned index);
 
 int pk_frame_alloc(struct pk_frame *frame);
-/* Maps a frame received unmapped (an interrupt packet) to read its bytes; 0 if mapped. */
+/* Maps a frame received unmapped (an interrupt packet, or any under lazy mapping) to reach
+ * its bytes through `data`; 0 if mapped. */
 int pk_frame_open(struct pk_frame *frame);
+
+/* Lazy mapping, for a program that looks at a few bytes of most frames it handles, as a
+ * router reads headers: from the call on (0 turns it off), every frame the kernel hands
+ * over, allocated or received, comes with `data` NULL until pk_frame_open, and
+ * pk_frame_read and pk_frame_write reach its bytes without mapping it. In remap isolation
+ * mapping a frame in and out is two changes of protection, each dearer than a system call
+ * that copies a header (docs/performance.md); a frame never mapped costs neither. */
+void pk_set_lazy_mapping(int lazy);
+/* Copies `length` bytes at `offset` of a frame the program owns or holds, mapped or not,
+ * out of it or (not a share: -PK_ESHARED) into it. 0, or -PK_EINVAL for bytes outside the
+ * frame or no frame. */
+int pk_frame_read(const struct pk_frame *frame, uint32_t offset, void *buffer, uint32_t length);
+int pk_frame_write(struct pk_frame *frame, uint32_t offset, const void *buffer, uint32_t length);
 /* Frees an owned frame, or lets go of a share (the frame is free once nobody holds it). */
 int pk_frame_free(struct pk_frame *frame);
 
