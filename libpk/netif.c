@@ -58,6 +58,15 @@ static struct {
 		unsigned count;
 		uint64_t last_use_ns;
 	} spares;
+	/* Under lazy mapping (pk_set_lazy_mapping): each packet received is read into `copy`
+	 * and run through the stack there, a copy dearer than none but cheaper than mapping
+	 * its frame in and out; and the frames it came in, unmapped and holding bytes of
+	 * others, are freed in bursts rather than kept. */
+	_Alignas(8) uint8_t copy[PK_FRAME_SIZE];
+	struct {
+		struct pk_frame frame[SPARE_MAX / 2];
+		unsigned count;
+	} unmapped;
 } netif;
 
 int pk_netif_init(void)
@@ -117,18 +126,31 @@ void pk_netif_trim(void)
 	if (netif.spares.count > 0)
 		pk_frame_free_burst(netif.spares.frame, netif.spares.count);
 	netif.spares.count = 0;
+	if (netif.unmapped.count > 0)
+		pk_frame_free_burst(netif.unmapped.frame, netif.unmapped.count);
+	netif.unmapped.count = 0;
 }
 
-/* Keeps a frame the runtime is done with for a later send, or frees it: a share, or one
- * not mapped, is of no use. When the spares are full, half go back in one entry. */
+/* Keeps a frame the runtime is done with for a later send, or frees it: a share is of no
+ * use, and one not mapped waits to go back with others. When the spares are full, half go
+ * back in one entry. */
 static void keep_spare(struct pk_frame *frame)
 {
-	if (frame->shared || frame->data == NULL) {
+	if (frame->shared) {
 		pk_frame_free(frame);
 		return;
 	}
-	if (netif.spares.count == 0)
+	if (netif.spares.count == 0 && netif.unmapped.count == 0)
 		netif.spares.last_use_ns = pk_now_ns();
+	if (frame->data == NULL) {
+		netif.unmapped.frame[netif.unmapped.count++] = *frame;
+		*frame = (struct pk_frame){0};
+		if (netif.unmapped.count == SPARE_MAX / 2) {
+			pk_frame_free_burst(netif.unmapped.frame, netif.unmapped.count);
+			netif.unmapped.count = 0;
+		}
+		return;
+	}
 	if (netif.spares.count == SPARE_MAX) {
 		netif.spares.count -= SPARE_MAX / 2;
 		pk_frame_free_burst(&netif.spares.frame[netif.spares.count], SPARE_MAX / 2);
@@ -172,6 +194,25 @@ static int take_frame(struct pk_frame *frame)
 	return got < 0 ? got : 0;
 }
 
+/* A frame to write through `data`: mapped even under lazy mapping. */
+static int take_mapped_frame(struct pk_frame *frame)
+{
+	int err = take_frame(frame);
+	if (err == 0 && (err = pk_frame_open(frame)) < 0)
+		pk_frame_free(frame);
+	return err;
+}
+
+/* Puts `length` bytes at the start of `frame`, mapped or not. */
+static int fill(struct pk_frame *frame, const uint8_t *bytes, uint32_t length)
+{
+	if (frame->data == NULL)
+		return pk_frame_write(frame, 0, bytes, length);
+	if (frame->data != bytes)
+		memmove(frame->data, bytes, length);
+	return 0;
+}
+
 void pk_netif_release(struct pk_netif_packet *packet)
 {
 	if (packet->frame.handle != 0)
@@ -207,11 +248,9 @@ static int send_frame(struct pk_frame *frame, uint32_t length)
 static int send_copy(const uint8_t *data, uint32_t length, struct pk_frame *frame)
 {
 	int err = frame->handle == 0 ? take_frame(frame) : 0;
-	if (err < 0)
-		return err;
-	if (frame->data != data)
-		memmove(frame->data, data, length);
-	return send_frame(frame, length);
+	if (err == 0)
+		err = fill(frame, data, length);
+	return err < 0 ? err : send_frame(frame, length);
 }
 
 /* Sends the fragments of `r` in bursts, the first in `spare` if it holds a frame (which
@@ -238,9 +277,12 @@ static int send_fragments(const struct pk_stack_result *r, struct pk_frame *spar
 			else
 				have += (unsigned)n;
 		}
-		for (unsigned i = 0; i < have && err == 0; i++)
-			err = pk_stack_fragment(&netif.stack, r, index + i, frames[i].data,
-						&lengths[i]);
+		for (unsigned i = 0; i < have && err == 0; i++) {
+			err = pk_frame_open(&frames[i]);
+			if (err == 0)
+				err = pk_stack_fragment(&netif.stack, r, index + i, frames[i].data,
+							&lengths[i]);
+		}
 		unsigned sent = 0;
 		/* A burst stops at the first send the kernel refuses; sending from there again
 		 * either goes on or returns that refusal. */
@@ -306,7 +348,7 @@ int pk_netif_packet_alloc(struct pk_netif_packet *packet)
 	struct pk_netif_packet held = take(packet);
 	int err = ready();
 	if (err == 0 && held.frame.handle == 0)
-		err = take_frame(&held.frame);
+		err = take_mapped_frame(&held.frame);
 	if (err < 0) {
 		free_if_held(&held.frame);
 		return err;
@@ -355,8 +397,11 @@ int pk_netif_send_burst(uint8_t *const *data, const uint32_t *lengths, unsigned 
 		return sent > 0 ? (int)sent : have;
 	}
 	netif.counters.lost += fitting - (unsigned)have; /* the pool ran short */
+	/* A frame that cannot be written is sent as an empty packet, which the stack of
+	 * whoever gets it drops, and counted here as lost. */
 	for (int f = 0; f < have; f++)
-		memcpy(frames[f].data, data[which[f]], frame_lengths[f]);
+		if (fill(&frames[f], data[which[f]], frame_lengths[f]) < 0)
+			frame_lengths[f] = 0;
 	err = have > 0 ? pk_send_burst(frames, frame_lengths, (unsigned)have) : 0;
 	for (int i = 0; i < have; i++) {
 		if (frames[i].handle != 0) {
@@ -378,7 +423,8 @@ int pk_netif_reject(struct pk_netif_packet *packet, uint8_t type, uint8_t code, 
 		err = -PK_EINVAL;
 	/* A reassembled datagram needs a frame for its answer; one in a frame is answered in
 	 * place (the error quotes the packet it overwrites). */
-	if (err == 0 && invoking.frame.handle == 0 && (err = take_frame(&invoking.frame)) < 0)
+	if (err == 0 && invoking.frame.handle == 0 &&
+	    (err = take_mapped_frame(&invoking.frame)) < 0)
 		netif.counters.lost++;
 	struct pk_stack_result r;
 	if (err == 0 &&
@@ -498,9 +544,23 @@ static int receive_frame(struct answer *answer, uint32_t wait_ms, struct pk_fram
 static bool process(struct pk_frame *frame, uint32_t length, struct pk_netif_packet *packet,
 		    struct answer *answer)
 {
+	uint8_t *bytes = frame->data;
+	if (bytes == NULL) {
+		/* Lazy mapping: the stack works on a copy; the frame stays to carry an answer. */
+		if (pk_frame_read(frame, 0, netif.copy, length) < 0) {
+			keep_spare(frame);
+			return false;
+		}
+		bytes = netif.copy;
+	}
 	struct pk_stack_result r;
-	switch (pk_stack_input(&netif.stack, frame->data, length, pk_now_ns(), &r)) {
+	switch (pk_stack_input(&netif.stack, bytes, length, pk_now_ns(), &r)) {
 	case PK_STACK_SEND:
+		if (fill(frame, bytes, r.length) < 0) {
+			keep_spare(frame);
+			netif.counters.lost++;
+			return false;
+		}
 		*answer = (struct answer){.frame = *frame, .length = r.length};
 		return false;
 	case PK_STACK_SEND_FRAGMENTS: {
@@ -539,7 +599,7 @@ static uint64_t ms_until(uint64_t deadline_ns, uint64_t now)
 /* When the spares, if any, have been idle long enough to go back to the pool. */
 static uint64_t spares_idle_at(void)
 {
-	if (netif.spares.count == 0)
+	if (netif.spares.count == 0 && netif.unmapped.count == 0)
 		return UINT64_MAX;
 	return netif.spares.last_use_ns + (uint64_t)SPARE_IDLE_MS * 1000000u;
 }
@@ -586,7 +646,7 @@ static int receive(struct pk_netif_packet *packet, struct answer *answer, uint32
 				return 0;
 			continue;
 		}
-		if (err == -PK_EQUOTA && netif.spares.count > 0) {
+		if (err == -PK_EQUOTA && spares_idle_at() != UINT64_MAX) {
 			pk_netif_trim(); /* the spares must not keep a packet out */
 			continue;
 		}
@@ -641,7 +701,8 @@ static void reset(struct pk_netif_packet *packet)
 	struct pk_tcp_segment s;
 	struct pk_frame frame = invoking.frame;
 	if (pk_tcp_parse(invoking.data, invoking.length, invoking.upper_offset, &s) == PK_NET_OK &&
-	    !(s.flags & PK_TCP_RST) && (frame.handle != 0 || take_frame(&frame) == 0)) {
+	    !(s.flags & PK_TCP_RST) && (frame.handle != 0 || take_mapped_frame(&frame) == 0) &&
+	    pk_frame_open(&frame) == 0) {
 		uint32_t length = pk_tcp_write_reset(invoking.data, &s, frame.data);
 		if (send_frame(&frame, length) < 0)
 			netif.counters.lost++;

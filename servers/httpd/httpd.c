@@ -8,7 +8,12 @@
  * its first byte, and a connection between requests is closed after IDLE_TIMEOUT_MS. A
  * connection that ends (an error answered, or Connection: close) lingers: its sending side
  * is shut, and what the client still sends is read and dropped for LINGER_MS, so the
- * response is not cut off by the reset that unread bytes would cause (RFC 9112 §9.6). */
+ * response is not cut off by the reset that unread bytes would cause (RFC 9112 §9.6).
+ *
+ * httpd touches packets only through its sockets, so it takes frames lazily
+ * (pk_set_lazy_mapping): segments are written into frames and read out of them without
+ * mapping them in and out, which in remap isolation is most of what a segment would cost
+ * it (docs/performance.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +191,12 @@ static unsigned poll_set(int listener, struct pk_tcp_poll *set, uint64_t *ret_de
 int main(int argc, char **argv)
 {
 	uint16_t port = argc > 1 ? (uint16_t)atoi(argv[1]) : 80;
+	int err = pk_init();
+	if (err < 0) {
+		fprintf(stderr, "httpd: %s\n", pk_strerror(err));
+		return 1;
+	}
+	pk_set_lazy_mapping(1);
 	int listener = pk_tcp_listen(NULL, port, BACKLOG);
 	if (listener < 0) {
 		fprintf(stderr, "httpd: port %u: %s\n", port, pk_strerror(listener));
@@ -197,7 +208,7 @@ int main(int argc, char **argv)
 		struct pk_tcp_poll set[1 + CLIENTS];
 		uint64_t deadline;
 		unsigned n = poll_set(listener, set, &deadline);
-		int err = pk_tcp_poll(set, n, pk_timeout_until(deadline));
+		err = pk_tcp_poll(set, n, pk_timeout_until(deadline));
 		if (err < 0) {
 			fprintf(stderr, "httpd: %s\n", pk_strerror(err));
 			return 1;

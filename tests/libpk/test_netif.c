@@ -494,6 +494,53 @@ static void test_netif_refuses_tcp_with_a_reset(void **state)
 	assert_int_equal(peer_receive(), 0);
 }
 
+/* Under lazy mapping the stack works on a copy of each packet: an echo request is answered
+ * in its own frame, written back unmapped; a datagram is delivered from the copy; a burst
+ * goes out in frames never mapped; a segment nobody takes gets its reset. Nothing is
+ * mapped that need not be, and every frame comes back. */
+static void test_netif_works_on_copies_under_lazy_mapping(void **state)
+{
+	(void)state;
+	pk_set_lazy_mapping(1);
+	send_as(peer, packet, echo_request(address_peer, address_us, 56));
+	struct pk_netif_packet p = {0};
+	assert_int_equal(pk_netif_recv(&p, 0), -PK_EWOULDBLOCK);
+	uint32_t length = peer_receive();
+	assert_int_equal(length, 40 + 8 + 56);
+	assert_is_icmp(answer, length, address_us, PK_ICMPV6_ECHO_REPLY, 0);
+
+	length = udp_datagram(address_us, 16);
+	send_as(peer, packet, length);
+	assert_int_equal(pk_netif_recv(&p, 0), 0);
+	assert_int_equal(p.frame.handle, 0); /* in the interface's copy */
+	assert_int_equal(p.length, length);
+	assert_memory_equal(p.data, packet, length);
+	pk_netif_release(&p);
+
+	uint32_t small = echo_request(address_us, address_peer, 8);
+	uint8_t *data[1] = {packet};
+	assert_int_equal(pk_netif_send_burst(data, &small, 1), 1);
+	struct pk_kresult r;
+	assert_int_equal(fake_port_call(&port, peer, PK_KC_recv, peer_endpoint, 0, 0, &r), 0);
+	const uint8_t *bytes = fake_port_frame_bytes(&port, r.ret[0]);
+	assert_memory_equal(bytes, packet, small);
+	for (uint32_t i = small; i < PK_FRAME_SIZE; i++)
+		assert_int_equal(bytes[i], 0);
+	assert_int_equal(fake_port_call(&port, peer, PK_KC_frame_free, r.ret[0], 0, 0, NULL), 0);
+
+	struct builder b;
+	build_start(&b, packet, address_peer, address_us);
+	build_tcp(&b, 40000, 80, PK_TCP_SYN, 1000, 0, "", 0);
+	send_as(peer, packet, b.length);
+	assert_int_equal(pk_netif_recv(&p, 0), 0);
+	pk_netif_refuse(&p);
+	length = peer_receive();
+	struct pk_tcp_segment segment;
+	assert_int_equal(pk_tcp_parse(answer, length, PK_IPV6_HEADER_SIZE, &segment), PK_NET_OK);
+	assert_int_equal(segment.flags, PK_TCP_RST | PK_TCP_ACK);
+	pk_set_lazy_mapping(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +569,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_netif_reports_a_reassembly_that_times_out, teardown),
 		cmocka_unit_test_teardown(test_netif_waits_as_long_as_asked, teardown),
 		cmocka_unit_test_teardown(test_netif_refuses_tcp_with_a_reset, teardown),
+		cmocka_unit_test_teardown(test_netif_works_on_copies_under_lazy_mapping, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, fake_backend_group_teardown);
 }
