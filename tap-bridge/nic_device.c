@@ -9,7 +9,11 @@
 #define LOAD_ACQUIRE(p)	    __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
-enum { ETHERTYPE_MIN = 0x0600 /* smaller values are 802.3 lengths, not types */ };
+enum {
+	ETHERTYPE_MIN = 0x0600, /* smaller values are 802.3 lengths, not types */
+	IPV6_HEADER_SIZE = 40,
+	IPV6_HOP_LIMIT_AT = 7,
+};
 
 int nic_device_init(struct nic_device *dev, void *region, const struct nic_device_config *cfg,
 		    struct kernel *kernel, uint8_t *pool)
@@ -233,12 +237,15 @@ unsigned nic_device_transmit(struct nic_device *dev, uint64_t now_ns)
 			continue;
 		}
 		uint32_t number;
-		const uint8_t *bytes = frame_for_device(dev, desc, &number);
+		uint8_t *bytes = frame_for_device(dev, desc, &number);
 		if (bytes == NULL) {
 			desc->status = PK_NIC_ERR_IOMMU;
 			cause |= PK_NIC_CAUSE_ERROR;
 			continue;
 		}
+		if (desc->hop_limit != 0 && desc->ethertype == PK_NIC_ETHERTYPE_IPV6 &&
+		    desc->length >= IPV6_HEADER_SIZE)
+			bytes[IPV6_HOP_LIMIT_AT] = desc->hop_limit;
 		uint8_t header[NIC_ETHERNET_HEADER];
 		memcpy(header, desc->peer, 6);
 		memcpy(header + 6, r->mac, 6);

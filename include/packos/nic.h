@@ -76,7 +76,11 @@ struct pk_nic_desc {
 	uint16_t length;    /* TX driver: packet bytes; RX device: bytes received */
 	uint16_t ethertype; /* TX driver; RX device */
 	uint8_t status;	    /* enum pk_nic_status: driver writes POSTED, device the outcome */
-	uint8_t reserved[3];
+	/* TX driver, an IPv6 packet it forwards: nonzero, the hop limit the device writes
+	 * into the packet (byte 7) as it sends it, so a router that decided on a copy of the
+	 * header need not write into the frame itself; 0 leaves the packet as it is. */
+	uint8_t hop_limit;
+	uint8_t reserved[2];
 	uint8_t peer[6];  /* TX: destination MAC; RX: source MAC */
 	uint8_t local[6]; /* RX: destination MAC as received (the device's or a group's) */
 	uint8_t reserved2[4];

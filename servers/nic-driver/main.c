@@ -211,7 +211,8 @@ static void post_tx(struct driver *d, struct pk_frame *frame, const struct route
 	struct pk_nic_desc *desc = &d->nic.tx[slot];
 	*desc = (struct pk_nic_desc){.frame = d->tx_frames[slot].handle,
 				     .length = (uint16_t)dec->length,
-				     .ethertype = dec->ethertype};
+				     .ethertype = dec->ethertype,
+				     .hop_limit = dec->hop_limit};
 	memcpy(desc->peer, dec->mac, sizeof desc->peer);
 	STORE_RELEASE(&regs->tx_tail, tail + 1);
 }
@@ -300,11 +301,14 @@ static void run_timers(struct driver *d)
 
 /* ---- The bottom half --------------------------------------------------------------------- */
 
-/* Carries out a transit decision, which leaves the hop limit to the caller. */
+/* Carries out a transit decision, which leaves the hop limit to the caller: into the KAN
+ * it is written into the frame, onto the wire the device writes it (the TX descriptor's
+ * hop_limit), as every forwarded packet's is. */
 static void forward(struct driver *d, struct pk_frame *frame, struct router_decision *dec)
 {
 	enum { HOP_LIMIT_AT = 7 };
-	if (pk_frame_write(frame, HOP_LIMIT_AT, &dec->hop_limit, 1) < 0) {
+	if (dec->action == ROUTER_TO_KAN &&
+	    pk_frame_write(frame, HOP_LIMIT_AT, &dec->hop_limit, 1) < 0) {
 		d->counters.no_mapping++;
 		stash_put(d, frame);
 		return;

@@ -300,6 +300,31 @@ static void test_transmit_sends_header_and_packet(void **state)
 	assert_no_interrupt(b);
 }
 
+/* A forwarded packet's hop limit, from its descriptor, is written as it goes; without one,
+ * or for what is not IPv6, the packet goes as it is. */
+static void test_transmit_writes_the_hop_limit_it_is_given(void **state)
+{
+	struct bench *b = *state;
+	pk_frame_t frame = fake_port_frame(&b->fp, b->driver);
+	uint8_t *bytes = fake_port_frame_bytes(&b->fp, frame);
+	memset(bytes, 0, 60);
+	bytes[0] = 0x60;
+	bytes[7] = 64;
+	post_tx(b, frame, 60, PK_NIC_ETHERTYPE_IPV6);
+	post_tx(b, frame, 60, PK_NIC_ETHERTYPE_IPV6);
+	uint32_t second = b->dev.regs->tx_tail - 1;
+	b->dev.tx_ring[second % PK_NIC_RING_SIZE].hop_limit = 63;
+	post_tx(b, frame, 60, 0x0800);
+	b->dev.tx_ring[(second + 1) % PK_NIC_RING_SIZE].hop_limit = 9;
+	assert_int_equal(nic_device_transmit(&b->dev, 0), 3);
+	assert_int_equal(b->sent_count, 3);
+	assert_int_equal(b->sent[0].packet[7], 64);
+	assert_int_equal(b->sent[1].packet[7], 63);
+	assert_int_equal(b->sent[2].packet[7], 63); /* IPv4's TTL is elsewhere: not touched */
+	assert_int_equal(b->dev.regs->counters.tx_packets, 3);
+	take_interrupt(b);
+}
+
 /* With a delay set, sent packets interrupt only once it is up; a refusal at once. */
 static void test_tx_interrupt_waits_for_its_delay(void **state)
 {
@@ -540,6 +565,7 @@ int main(void)
 		T(test_disabled_device_takes_nothing),
 		T(test_iommu_refuses_frames_the_driver_does_not_own),
 		T(test_transmit_sends_header_and_packet),
+		T(test_transmit_writes_the_hop_limit_it_is_given),
 		T(test_transmit_refuses_bad_lengths_and_counts_link_errors),
 		T(test_transmit_takes_at_most_one_ring),
 		T(test_interrupts_fold_until_acknowledged),
