@@ -701,8 +701,7 @@ static void reset(struct pk_netif_packet *packet)
 	struct pk_tcp_segment s;
 	struct pk_frame frame = invoking.frame;
 	if (pk_tcp_parse(invoking.data, invoking.length, invoking.upper_offset, &s) == PK_NET_OK &&
-	    !(s.flags & PK_TCP_RST) && (frame.handle != 0 || take_mapped_frame(&frame) == 0) &&
-	    pk_frame_open(&frame) == 0) {
+	    !(s.flags & PK_TCP_RST) && (frame.handle != 0 || take_mapped_frame(&frame) == 0)) {
 		uint32_t length = pk_tcp_write_reset(invoking.data, &s, frame.data);
 		if (send_frame(&frame, length) < 0)
 			netif.counters.lost++;

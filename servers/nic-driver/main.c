@@ -30,11 +30,12 @@
  * are, and they go back to the pool in bursts.
  *
  * Nor, mostly, is any other frame (pk_set_lazy_mapping): a packet passing through is
- * routed on a copy of its header (pk_frame_read), its hop limit written back
- * (pk_frame_write), and handed on; the device reads and writes frames itself. Only what the
- * transit fast path leaves to the full router (router.h) is mapped: the router's own
- * traffic, errors, packets waiting for a neighbour. In remap isolation that spares two
- * changes of protection per packet forwarded (docs/performance.md). */
+ * routed on a copy of its header (pk_frame_read) and handed on, its new hop limit written
+ * into the frame (pk_frame_write) if it goes into the KAN, or by the device as it goes onto
+ * the wire (the TX descriptor's hop_limit); the device reads and writes frames itself. Only what
+ * the transit fast path leaves to the full router (router.h) is mapped: the router's own traffic,
+ * errors, packets waiting for a neighbour. In remap isolation that spares two changes of protection
+ * per packet forwarded (docs/performance.md). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
@@ -146,11 +147,13 @@ static int stash_take(struct driver *d, struct pk_frame *ret)
 	return 0;
 }
 
-/* The frame's bytes, mapped for the full router; NULL (counted) if it cannot be. */
+/* The frame's bytes, mapped for the full router; NULL if it cannot be, and then the frame
+ * is dropped (counted) into the stash. */
 static uint8_t *bytes_of(struct driver *d, struct pk_frame *frame)
 {
 	if (pk_frame_open(frame) < 0) {
 		d->counters.no_mapping++;
+		stash_put(d, frame);
 		return NULL;
 	}
 	return frame->data;
@@ -231,10 +234,8 @@ static void take_back_refused(struct driver *d)
 	for (unsigned i = 0; i < refused; i++) {
 		struct pk_frame frame = out->frame[i];
 		uint8_t *bytes = bytes_of(d, &frame);
-		if (bytes == NULL) {
-			stash_put(d, &frame);
+		if (bytes == NULL)
 			continue;
-		}
 		struct router_decision dec;
 		router_kan_refused(&d->router, bytes, out->length[i], out->status[i], pk_now_ns(),
 				   &dec);
@@ -289,9 +290,10 @@ static void run_timers(struct driver *d)
 		if (stash_take(d, &frame) < 0)
 			return;
 		uint8_t *bytes = bytes_of(d, &frame);
+		if (bytes == NULL)
+			return;
 		struct router_decision dec;
-		if (bytes == NULL ||
-		    router_poll(&d->router, bytes, pk_now_ns(), &dec) == ROUTER_IDLE) {
+		if (router_poll(&d->router, bytes, pk_now_ns(), &dec) == ROUTER_IDLE) {
 			stash_put(d, &frame);
 			return;
 		}
@@ -329,12 +331,10 @@ static void from_wire(struct driver *d, struct pk_frame *frame, uint32_t length,
 		return;
 	}
 	uint8_t *bytes = bytes_of(d, frame);
-	if (bytes == NULL) {
-		stash_put(d, frame);
-		return;
+	if (bytes != NULL) {
+		router_from_wire(&d->router, bytes, length, ethernet, now_ns, &dec);
+		carry_out(d, frame, &dec);
 	}
-	router_from_wire(&d->router, bytes, length, ethernet, now_ns, &dec);
-	carry_out(d, frame, &dec);
 }
 
 /* Packets the NIC received, up to the top half; each slot gets a fresh frame. */
@@ -475,10 +475,8 @@ static void from_kan(struct driver *d, struct pk_frame *frame, uint32_t length, 
 		return;
 	}
 	uint8_t *bytes = bytes_of(d, frame);
-	if (bytes == NULL) {
-		stash_put(d, frame);
+	if (bytes == NULL)
 		return;
-	}
 	if (is_status_query(bytes, length)) {
 		answer_status_query(d, frame);
 		return;

@@ -135,6 +135,17 @@ static void test_curl_downloads_survive_a_faulty_wire(void **state)
 	harness_stop(h);
 }
 
+/* In shared isolation every frame is mapped already, so the driver's and httpd's copies of
+ * headers and segments (lazy mapping) are plain copies from the pool: the same downloads,
+ * exact, and every frame back at the stop. */
+static void test_curl_downloads_in_shared_isolation(void **state)
+{
+	(void)state;
+	struct harness *h = host_net_start(manifest_default_text, "--isolation", "shared");
+	download_sizes(h, (const char *const[]){"1024", "1048576", "10485760"}, 3);
+	harness_stop(h);
+}
+
 /* curl -w's status code for `options` and `path`. */
 static void expect_status(const char *options, const char *path, const char *status)
 {
@@ -263,6 +274,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, harness_setup, harness_teardown)
 		T(test_curl_downloads_are_exact_and_clean),
 		T(test_curl_downloads_survive_a_faulty_wire),
+		T(test_curl_downloads_in_shared_isolation),
 		T(test_httpd_answers_bad_requests_as_the_rfcs_say),
 		T(test_syn_flood_leaves_httpd_serving),
 		T(test_packos_client_downloads_from_httpd_and_from_the_host),
