@@ -235,6 +235,38 @@ static void test_syn_flood_leaves_httpd_serving(void **state)
 	harness_stop(h);
 }
 
+/* httpd killed in the middle of a 100 MiB download: curl hears the connection go, every
+ * frame httpd held (its spares, segments in flight, its queue) is back where it belongs,
+ * and an httpd started anew serves byte-exact bodies again. */
+static void test_httpd_killed_mid_download_loses_no_frame(void **state)
+{
+	(void)state;
+	struct harness *h = start(NULL);
+	char socket[HARNESS_PATH_SIZE], script[SCRIPT_SIZE];
+	harness_path(h, "packosd.sock", socket, sizeof socket);
+	snprintf(script, sizeof script,
+		 "curl -s -g -6 --max-time 5 -o /dev/null " URL "/bytes/104857600 & curl=$!; "
+		 "sleep 0.3; " PACKOSCTL_PATH " --socket %s kill httpd || exit 1; "
+		 "wait $curl; echo \"curl $?\"",
+		 socket);
+	struct harness_result r;
+	host_net_shell(&r, script, 90000);
+	harness_expect_status(&r, 0);
+	if (strstr(r.out, "curl ") == NULL || strstr(r.out, "curl 0") != NULL)
+		fail_msg("curl did not hear httpd go:\n%s%s", r.out, r.err);
+	harness_result_free(&r);
+	struct harness_frames f;
+	harness_frames(h, &f);
+	assert_true(f.conserved);
+	assert_string_equal(f.audit, "ok");
+
+	harness_ctl(h, &r, "spawn", "httpd", "httpd", "address=::80", NULL);
+	harness_expect_status(&r, 0);
+	harness_result_free(&r);
+	download_sizes(h, (const char *const[]){"1048576"}, 1);
+	harness_stop(h);
+}
+
 /* http-get in PackOS downloads from httpd across the KAN, and from a server on the host
  * across the NIC: PackOS as a client of Linux. */
 static void test_packos_client_downloads_from_httpd_and_from_the_host(void **state)
@@ -277,6 +309,7 @@ int main(void)
 		T(test_curl_downloads_in_shared_isolation),
 		T(test_httpd_answers_bad_requests_as_the_rfcs_say),
 		T(test_syn_flood_leaves_httpd_serving),
+		T(test_httpd_killed_mid_download_loses_no_frame),
 		T(test_packos_client_downloads_from_httpd_and_from_the_host),
 #undef T
 	};
