@@ -1,7 +1,9 @@
 /* The packet API: frames, send, receive and addresses on top of the backend's kernel
  * calls. The rule that makes ownership visible lives here, once: a frame is mapped after
- * the kernel hands it over and unmapped before the program hands it back. A share comes
- * with a handle of its own kind, which is how the backend knows to map it read-only. */
+ * the kernel hands it over (or, under lazy mapping, when the program opens it) and
+ * unmapped before the program hands it back; until then pk_frame_read and pk_frame_write
+ * reach it through the backend. A share comes with a handle of its own kind, which is how
+ * the backend knows to map it read-only. */
 #include <stddef.h>
 #include <string.h>
 
