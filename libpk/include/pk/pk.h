@@ -56,7 +56,8 @@ int pk_frame_open(struct pk_frame *frame);
  * over, allocated or received, comes with `data` NULL until pk_frame_open, and
  * pk_frame_read and pk_frame_write reach its bytes without mapping it. In remap isolation
  * mapping a frame in and out is two changes of protection, each dearer than a system call
- * that copies a header (docs/performance.md); a frame never mapped costs neither. */
+ * that copies a header (docs/performance.md); a frame never mapped costs neither. The
+ * setting is the process's: make it once, before other threads start. */
 void pk_set_lazy_mapping(int lazy);
 /* Copies `length` bytes at `offset` of a frame the program owns or holds, mapped or not,
  * out of it or (not a share: -PK_ESHARED) into it. 0, or -PK_EINVAL for bytes outside the
