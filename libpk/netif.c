@@ -203,16 +203,6 @@ static int take_mapped_frame(struct pk_frame *frame)
 	return err;
 }
 
-/* Puts `length` bytes at the start of `frame`, mapped or not. */
-static int fill(struct pk_frame *frame, const uint8_t *bytes, uint32_t length)
-{
-	if (frame->data == NULL)
-		return pk_frame_write(frame, 0, bytes, length);
-	if (frame->data != bytes)
-		memmove(frame->data, bytes, length);
-	return 0;
-}
-
 void pk_netif_release(struct pk_netif_packet *packet)
 {
 	if (packet->frame.handle != 0)
@@ -249,7 +239,7 @@ static int send_copy(const uint8_t *data, uint32_t length, struct pk_frame *fram
 {
 	int err = frame->handle == 0 ? take_frame(frame) : 0;
 	if (err == 0)
-		err = fill(frame, data, length);
+		err = pk_frame_write(frame, 0, data, length);
 	return err < 0 ? err : send_frame(frame, length);
 }
 
@@ -400,7 +390,7 @@ int pk_netif_send_burst(uint8_t *const *data, const uint32_t *lengths, unsigned 
 	/* A frame that cannot be written is sent as an empty packet, which the stack of
 	 * whoever gets it drops, and counted here as lost. */
 	for (int f = 0; f < have; f++)
-		if (fill(&frames[f], data[which[f]], frame_lengths[f]) < 0)
+		if (pk_frame_write(&frames[f], 0, data[which[f]], frame_lengths[f]) < 0)
 			frame_lengths[f] = 0;
 	err = have > 0 ? pk_send_burst(frames, frame_lengths, (unsigned)have) : 0;
 	for (int i = 0; i < have; i++) {
@@ -556,7 +546,7 @@ static bool process(struct pk_frame *frame, uint32_t length, struct pk_netif_pac
 	struct pk_stack_result r;
 	switch (pk_stack_input(&netif.stack, bytes, length, pk_now_ns(), &r)) {
 	case PK_STACK_SEND:
-		if (fill(frame, bytes, r.length) < 0) {
+		if (pk_frame_write(frame, 0, bytes, r.length) < 0) {
 			keep_spare(frame);
 			netif.counters.lost++;
 			return false;

@@ -122,7 +122,9 @@ int pk_frame_write(struct pk_frame *frame, uint32_t offset, const void *buffer, 
 		return -PK_ESHARED;
 	if (frame->data == NULL)
 		return backend_frame_write(frame->handle, offset, buffer, length);
-	memcpy(frame->data + offset, buffer, length);
+	/* A packet built in place (an answer written over its question) is there already. */
+	if (frame->data + offset != buffer)
+		memmove(frame->data + offset, buffer, length);
 	return 0;
 }
 

@@ -60,8 +60,8 @@ int pk_frame_open(struct pk_frame *frame);
  * setting is the process's: make it once, before other threads start. */
 void pk_set_lazy_mapping(int lazy);
 /* Copies `length` bytes at `offset` of a frame the program owns or holds, mapped or not,
- * out of it or (not a share: -PK_ESHARED) into it. 0, or -PK_EINVAL for bytes outside the
- * frame or no frame. */
+ * out of it or (not a share: -PK_ESHARED) into it; the bytes written may lie in the frame
+ * itself. 0, or -PK_EINVAL for bytes outside the frame or no frame. */
 int pk_frame_read(const struct pk_frame *frame, uint32_t offset, void *buffer, uint32_t length);
 int pk_frame_write(struct pk_frame *frame, uint32_t offset, const void *buffer, uint32_t length);
 /* Frees an owned frame, or lets go of a share (the frame is free once nobody holds it). */
