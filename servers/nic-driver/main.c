@@ -325,8 +325,7 @@ static void from_wire(struct driver *d, struct pk_frame *frame, uint32_t length,
 	uint8_t header[PK_IPV6_HEADER_SIZE];
 	struct router_decision dec;
 	if (read_header(frame, length, header) &&
-	    router_transit_from_wire(&d->router, header, length, ethernet, now_ns, &dec) !=
-		    ROUTER_IDLE) {
+	    router_transit_from_wire(&d->router, header, length, ethernet, &dec) != ROUTER_IDLE) {
 		forward(d, frame, &dec);
 		return;
 	}

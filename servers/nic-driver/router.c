@@ -667,9 +667,8 @@ enum router_action router_from_kan(struct router *router, uint8_t *frame, uint32
 
 enum router_action router_transit_from_wire(struct router *router, const uint8_t *header,
 					    uint32_t length, const struct ethernet_header *ethernet,
-					    uint64_t now_ns, struct router_decision *ret)
+					    struct router_decision *ret)
 {
-	(void)now_ns;
 	*ret = (struct router_decision){0};
 	struct verdict v;
 	judge_from_wire(router, header, NULL, length, ethernet, &v);

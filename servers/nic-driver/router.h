@@ -147,7 +147,7 @@ enum router_action router_from_kan(struct router *router, uint8_t *frame, uint32
  * frame. Both go by the same checks, so they never disagree (docs/router.md). */
 enum router_action router_transit_from_wire(struct router *router, const uint8_t *header,
 					    uint32_t length, const struct ethernet_header *ethernet,
-					    uint64_t now_ns, struct router_decision *ret);
+					    struct router_decision *ret);
 enum router_action router_transit_from_kan(struct router *router, const uint8_t *header,
 					   uint32_t length, uint64_t now_ns,
 					   struct router_decision *ret);

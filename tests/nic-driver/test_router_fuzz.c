@@ -243,7 +243,7 @@ static void twin_follows(struct world *w, enum router_action action, uint32_t le
 		memcpy(header, frame, sizeof header);
 		twin = side > 0 ? router_transit_from_kan(&t->router, header, length, now, &t->d)
 				: router_transit_from_wire(&t->router, header, length, ethernet,
-							   now, &t->d);
+							   &t->d);
 		if (twin != ROUTER_IDLE) {
 			assert_true(twin == ROUTER_TO_KAN || twin == ROUTER_TO_WIRE);
 			frame[7] = t->d.hop_limit;
