@@ -1,7 +1,10 @@
 /* The NIC device model: rings, the IOMMU check, interrupts. See nic_device.h. */
 #include "nic_device.h"
 
+#include <stddef.h>
 #include <string.h>
+
+#include <packos/kan.h>
 
 /* The driver writes tails and `control` while the device runs, and reads heads and
  * `cause` while the device writes them: those registers cross with atomics, as they would
@@ -9,11 +12,7 @@
 #define LOAD_ACQUIRE(p)	    __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
-enum {
-	ETHERTYPE_MIN = 0x0600, /* smaller values are 802.3 lengths, not types */
-	IPV6_HEADER_SIZE = 40,
-	IPV6_HOP_LIMIT_AT = 7,
-};
+enum { ETHERTYPE_MIN = 0x0600 /* smaller values are 802.3 lengths, not types */ };
 
 int nic_device_init(struct nic_device *dev, void *region, const struct nic_device_config *cfg,
 		    struct kernel *kernel, uint8_t *pool)
@@ -244,8 +243,8 @@ unsigned nic_device_transmit(struct nic_device *dev, uint64_t now_ns)
 			continue;
 		}
 		if (desc->hop_limit != 0 && desc->ethertype == PK_NIC_ETHERTYPE_IPV6 &&
-		    desc->length >= IPV6_HEADER_SIZE)
-			bytes[IPV6_HOP_LIMIT_AT] = desc->hop_limit;
+		    desc->length >= PK_IPV6_HEADER_SIZE)
+			bytes[offsetof(struct pk_ipv6_header, hop_limit)] = desc->hop_limit;
 		uint8_t header[NIC_ETHERNET_HEADER];
 		memcpy(header, desc->peer, 6);
 		memcpy(header + 6, r->mac, 6);

@@ -38,6 +38,7 @@
  * per packet forwarded (docs/performance.md). */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,9 +309,9 @@ static void run_timers(struct driver *d)
  * hop_limit), as every forwarded packet's is. */
 static void forward(struct driver *d, struct pk_frame *frame, struct router_decision *dec)
 {
-	enum { HOP_LIMIT_AT = 7 };
 	if (dec->action == ROUTER_TO_KAN &&
-	    pk_frame_write(frame, HOP_LIMIT_AT, &dec->hop_limit, 1) < 0) {
+	    pk_frame_write(frame, offsetof(struct pk_ipv6_header, hop_limit), &dec->hop_limit, 1) <
+		    0) {
 		d->counters.no_mapping++;
 		stash_put(d, frame);
 		return;
