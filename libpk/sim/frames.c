@@ -14,6 +14,14 @@
  * kernel may hand the program the same share twice (two of its endpoints in one group);
  * each frame counts its opens, and closes when the last is gone.
  *
+ * Copies (pk_frame_read, pk_frame_write) reach a frame that is not open without opening
+ * it. A read comes out of a read-only view of the whole pool that libpk keeps to itself:
+ * no pointer the program holds leads into it, and a stray write into it faults; it reaches
+ * no more than the pool's descriptor, which the program holds anyway, and costs no system
+ * call, where a pread costs about as much as a small pwrite (docs/performance.md). A write
+ * goes through the descriptor (pwrite), so no mapping of the program's can write a frame it
+ * does not have open.
+ *
  * Threads: opening or closing a frame (its count and its protection together) is one step
  * under a lock for the frame's stripe, so a share two threads open at once is mapped before
  * either reads it, and a close never lands after a later open. The placed bits are
@@ -35,6 +43,7 @@
 static int pool_fd = -1;
 static uint32_t pool_frames;
 static uint8_t *pool;		/* shared: the pool; remap: the reserved stretch */
+static const uint8_t *pool_view; /* remap: the whole pool, read-only, for copies out */
 static _Atomic uint8_t *placed; /* remap: a bit per frame, set once mapped at its place */
 static uint32_t *opens;		/* remap: per frame, how many times the program has it open */
 
@@ -79,6 +88,14 @@ int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
 		}
 		mapped = mmap(NULL, (size_t)frame_count * frame_stride, PROT_NONE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *view = mmap(NULL, (size_t)frame_count * PK_FRAME_SIZE, PROT_READ, MAP_SHARED,
+				  fd, 0);
+		if (view == MAP_FAILED && mapped != MAP_FAILED) {
+			munmap(mapped, (size_t)frame_count * frame_stride);
+			mapped = MAP_FAILED;
+		}
+		if (view != MAP_FAILED)
+			pool_view = view;
 	}
 	if (mapped == MAP_FAILED) {
 		fprintf(stderr, "libpk: mapping the frame pool: %s\n", strerror(errno));
@@ -154,8 +171,8 @@ void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
 }
 
 /* Where frame `number`'s bytes can be reached in place: the pool in shared isolation, its
- * place if it is open in remap; NULL when it is not, and the pool's file must be used, a
- * copy by the system that leaves the program's mappings as they are. */
+ * place if it is open in remap; NULL when it is not, and a copy must go around the
+ * program's mappings, leaving them as they are. */
 static uint8_t *reachable(uint32_t number)
 {
 	uint8_t *data = pool + (size_t)number * frame_stride;
@@ -177,13 +194,11 @@ int backend_frame_read(pk_frame_t frame, uint32_t offset, void *buffer, uint32_t
 	uint32_t number = PK_FRAME_NUMBER(frame);
 	if (number >= pool_frames)
 		return -PK_EINVAL;
-	const uint8_t *data = reachable(number);
-	if (data != NULL) {
-		memcpy(buffer, data + offset, length);
-		return 0;
-	}
-	ssize_t done = pread(pool_fd, buffer, length, file_offset(number, offset));
-	return done == (ssize_t)length ? 0 : -PK_EINVAL;
+	/* The view and an open frame's place are the same page. */
+	const uint8_t *data = pool_view != NULL ? pool_view + (size_t)number * PK_FRAME_SIZE
+						: pool + (size_t)number * frame_stride;
+	memcpy(buffer, data + offset, length);
+	return 0;
 }
 
 int backend_frame_write(pk_frame_t frame, uint32_t offset, const void *buffer, uint32_t length)
