@@ -5,6 +5,7 @@
 #ifndef LIBPK_BACKEND_H
 #define LIBPK_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <packos/kan.h>
@@ -46,6 +47,9 @@ void backend_frame_unmap(pk_frame_t frame, uint8_t *data);
  * range is checked by the caller. Returns 0, or -PK_EINVAL if the frame cannot be reached. */
 int backend_frame_read(pk_frame_t frame, uint32_t offset, void *buffer, uint32_t length);
 int backend_frame_write(pk_frame_t frame, uint32_t offset, const void *buffer, uint32_t length);
+/* Whether leaving frames unmapped and copying their bytes saves anything: not where every
+ * frame the program holds is in its address space anyway. */
+bool backend_lazy_mapping_pays(void);
 
 uint64_t backend_now_ns(void);
 void backend_sleep_ns(uint64_t ns);

@@ -96,7 +96,7 @@ int pk_frame_open(struct pk_frame *frame)
 
 void pk_set_lazy_mapping(int lazy)
 {
-	lazy_mapping = lazy != 0;
+	lazy_mapping = lazy != 0 && backend_lazy_mapping_pays();
 }
 
 static int frame_range_ok(const struct pk_frame *frame, uint32_t offset, uint32_t length)

@@ -2,10 +2,14 @@
  * source and destination swapped.
  *
  * Packets come through the process's interface (<pk/netif.h>): its stack answers echo
- * requests and refuses bad packets; what it delivers is sent back here. The answer is the
- * same frame, received, edited in place and sent on, so an echo costs no copy, and the
- * send of one answer and the wait for the next question are one entry into the kernel. A
- * reassembled datagram goes back in fragments. ICMPv6 error messages are the one thing
+ * requests and refuses bad packets; what it delivers is sent back here. The send of one
+ * answer and the wait for the next question are one entry into the kernel. A reassembled
+ * datagram goes back in fragments.
+ *
+ * Frames are never mapped (pk_set_lazy_mapping): the interface reads each packet out of
+ * its frame, and an echo reply goes back in the request's own frame, written over it.
+ * Those two copies of a packet of at most a page cost less than mapping the frame in and
+ * out, two changes of protection, in remap isolation (docs/performance.md). ICMPv6 error messages are the one thing
  * not sent back: they report on something this program sent, and bouncing a report to
  * the node that made it tells that node nothing (and two reporters would never stop). */
 #include <stdbool.h>
@@ -14,6 +18,7 @@
 #include <pk/net/icmpv6.h>
 #include <pk/net/ipv6.h>
 #include <pk/netif.h>
+#include <pk/pk.h>
 
 static bool is_icmp_error(const struct pk_netif_packet *packet)
 {
@@ -26,8 +31,10 @@ int main(void)
 {
 	int err = pk_netif_init();
 	struct pk_netif_packet packet = {0};
-	if (err == 0)
+	if (err == 0) {
+		pk_set_lazy_mapping(1);
 		err = pk_netif_recv(&packet, PK_WAIT_FOREVER);
+	}
 	while (err == 0) {
 		if (is_icmp_error(&packet)) {
 			err = pk_netif_recv(&packet, PK_WAIT_FOREVER);

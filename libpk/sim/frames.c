@@ -112,6 +112,12 @@ bool sim_frames_remapped(void)
 	return placed != NULL;
 }
 
+/* In shared isolation the pool is mapped whole: a frame's bytes are a sum away. */
+bool backend_lazy_mapping_pays(void)
+{
+	return sim_frames_remapped();
+}
+
 /* Remap: makes frame `number`, whose place is `data`, reachable with `prot`. */
 static int open_frame(uint32_t number, uint8_t *data, int prot)
 {

@@ -65,6 +65,11 @@ void backend_frame_unmap(pk_frame_t frame, uint8_t *data)
 }
 
 /* Every frame is in the window: there is nothing to save by not mapping one. */
+bool backend_lazy_mapping_pays(void)
+{
+	return false;
+}
+
 int backend_frame_read(pk_frame_t frame, uint32_t offset, void *buffer, uint32_t length)
 {
 	const uint8_t *data = backend_frame_map(frame);

@@ -135,9 +135,9 @@ static void test_curl_downloads_survive_a_faulty_wire(void **state)
 	harness_stop(h);
 }
 
-/* In shared isolation every frame is mapped already, so the driver's and httpd's copies of
- * headers and segments (lazy mapping) are plain copies from the pool: the same downloads,
- * exact, and every frame back at the stop. */
+/* In shared isolation every frame is mapped already, so the driver's and httpd's request
+ * for lazy mapping is left aside and both work on their frames in place: the same
+ * downloads, exact, and every frame back at the stop. */
 static void test_curl_downloads_in_shared_isolation(void **state)
 {
 	(void)state;

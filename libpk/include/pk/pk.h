@@ -55,9 +55,11 @@ int pk_frame_open(struct pk_frame *frame);
  * router reads headers: from the call on (0 turns it off), every frame the kernel hands
  * over, allocated or received, comes with `data` NULL until pk_frame_open, and
  * pk_frame_read and pk_frame_write reach its bytes without mapping it. In remap isolation
- * mapping a frame in and out is two changes of protection, each dearer than a system call
- * that copies a header (docs/performance.md); a frame never mapped costs neither. The
- * setting is the process's: make it once, before other threads start. */
+ * mapping a frame in and out is two changes of protection, each dearer than copying a
+ * packet out and back (docs/performance.md); a frame never mapped costs neither. Where
+ * every frame is mapped anyway (shared isolation, x86) the call leaves frames mapped, as
+ * copies would save nothing there; a program must take frames either way. The setting is
+ * the process's: make it once, after pk_init, before other threads start. */
 void pk_set_lazy_mapping(int lazy);
 /* Copies `length` bytes at `offset` of a frame the program owns or holds, mapped or not,
  * out of it or (not a share: -PK_ESHARED) into it; the bytes written may lie in the frame
