@@ -8,7 +8,10 @@
  *   - anything else: the default route, an endpoint a router registered.
  * A unicast frame then moves, without a copy, from the sender's owned list to the tail of
  * the destination's queue; a multicast frame becomes shared, read-only, in the group's ring.
- * Every failure leaves the frame with the sender, untouched.
+ * Every failure leaves the frame with the sender, untouched. The one byte the kernel may
+ * write is the hop limit, when the sender asks: a router that decided on a copy of the
+ * header forwards the packet without writing the frame itself, which costs it a system
+ * call where it has not mapped the frame (docs/kcalls.md).
  *
  * kan_recv never waits: it hands over a packet of the endpoint's groups first (as a
  * share), then one of its own queue; if there is none it answers -PK_EWOULDBLOCK and marks
@@ -89,6 +92,14 @@ static void kan_take_from_sender(struct kernel *k, uint32_t proc, uint32_t frame
 	k->stats.packets_sent++;
 }
 
+/* After every check has passed, so a refused send leaves the frame untouched. */
+static void kan_write_hop_limit(struct kernel *k, uint32_t frame, uint64_t hop_limit)
+{
+	if (hop_limit != 0)
+		((struct pk_ipv6_header *)frame_bytes(&k->frames, frame))->hop_limit =
+			(uint8_t)hop_limit;
+}
+
 /* RFC 4291 scopes 0 to 2 (reserved, interface-local, link-local) stay on the KAN; wider
  * ones may be for hosts beyond it, and the router, reading the egress, decides. */
 static int multicast_leaves_link(const uint8_t destination[PK_IPV6_ADDR_SIZE])
@@ -100,7 +111,7 @@ static int multicast_leaves_link(const uint8_t destination[PK_IPV6_ADDR_SIZE])
  * and, beyond link-local scope, once into the egress for the router, unless the router
  * sent it (a router forwarding a packet in from outside must not get it back). */
 static int kan_send_multicast(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length,
-			      const uint8_t destination[PK_IPV6_ADDR_SIZE])
+			      const uint8_t destination[PK_IPV6_ADDR_SIZE], uint64_t hop_limit)
 {
 	const uint64_t address[2] = {kbytes_be64(destination), address_iid(destination)};
 	uint32_t group = group_lookup(&k->groups, address);
@@ -110,6 +121,7 @@ static int kan_send_multicast(struct kernel *k, uint32_t proc, uint32_t frame, u
 	if (group == KNIL && !egress)
 		return leaves && route == KNIL ? -PK_ENETUNREACH : -PK_EHOSTUNREACH;
 
+	kan_write_hop_limit(k, frame, hop_limit);
 	kan_take_from_sender(k, proc, frame);
 	k->frames.frames[frame].length = (uint16_t)length;
 	frame_share(&k->frames, frame);
@@ -123,8 +135,10 @@ static int kan_send_multicast(struct kernel *k, uint32_t proc, uint32_t frame, u
 	return 0;
 }
 
-int kan_send(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length)
+int kan_send(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length, uint64_t hop_limit)
 {
+	if (hop_limit > 255)
+		return -PK_EINVAL;
 	if (length < PK_IPV6_HEADER_SIZE || length > PK_FRAME_SIZE)
 		return -PK_ELENGTH;
 
@@ -139,7 +153,7 @@ int kan_send(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length)
 	if (err < 0)
 		return err;
 	if (header.destination[0] == 0xff)
-		return kan_send_multicast(k, proc, frame, length, header.destination);
+		return kan_send_multicast(k, proc, frame, length, header.destination, hop_limit);
 	uint32_t endpoint;
 	err = kan_route(k, header.destination, &endpoint);
 	if (err < 0)
@@ -147,6 +161,7 @@ int kan_send(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length)
 	if (k->endpoints.endpoints[endpoint].queue.count >= k->kan.queue_limit)
 		return -PK_ENOBUFS;
 
+	kan_write_hop_limit(k, frame, hop_limit);
 	kan_take_from_sender(k, proc, frame);
 	kan_enqueue(k, endpoint, frame, (uint32_t)length);
 	return 0;

@@ -46,7 +46,7 @@ static int kc_frame_free(struct kernel *k, uint32_t proc, const uint64_t arg[], 
 static int kc_send(struct kernel *k, uint32_t proc, const uint64_t arg[], uint64_t ret[])
 {
 	(void)ret;
-	return kan_send(k, proc, (uint32_t)arg[0], arg[1]);
+	return kan_send(k, proc, (uint32_t)arg[0], arg[1], arg[2]);
 }
 
 /* recv's results, which recv_any shares. */

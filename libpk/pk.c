@@ -360,16 +360,23 @@ int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *len
 	return receive_burst(&b, 0, endpoint, frames, lengths, max, timeout_ms);
 }
 
-int pk_outbox_add(struct pk_outbox *out, struct pk_frame *frame, uint32_t length)
+int pk_outbox_forward(struct pk_outbox *out, struct pk_frame *frame, uint32_t length,
+		      uint8_t hop_limit)
 {
 	if (out->count >= PK_OUTBOX_MAX)
 		return -PK_ELIMIT;
 	out->frame[out->count] = *frame;
 	out->length[out->count] = length;
+	out->hop_limit[out->count] = hop_limit;
 	out->status[out->count] = 0;
 	out->count++;
 	*frame = (struct pk_frame){0};
 	return 0;
+}
+
+int pk_outbox_add(struct pk_outbox *out, struct pk_frame *frame, uint32_t length)
+{
+	return pk_outbox_forward(out, frame, length, 0);
 }
 
 int pk_pass(struct pk_outbox *out, const struct pk_kcall *call, int *ret_call_status,
@@ -387,7 +394,9 @@ int pk_pass(struct pk_outbox *out, const struct pk_kcall *call, int *ret_call_st
 		struct pk_frame *f = &out->frame[i];
 		backend_frame_unmap(f->handle, f->data);
 		f->data = NULL;
-		b.calls[i] = plain_call(PK_KC_send, f->handle, out->length[i]);
+		b.calls[i] = (struct backend_call){
+			.call = {.nr = PK_KC_send,
+				 .arg = {f->handle, out->length[i], out->hop_limit[i]}}};
 	}
 	if (call != NULL)
 		b.calls[sends] = (struct backend_call){.call = *call};
@@ -408,6 +417,7 @@ int pk_pass(struct pk_outbox *out, const struct pk_kcall *call, int *ret_call_st
 		}
 		out->frame[refused] = f;
 		out->length[refused] = out->length[i];
+		out->hop_limit[refused] = out->hop_limit[i];
 		out->status[refused] = err;
 		refused++;
 	}

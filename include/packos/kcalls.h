@@ -34,7 +34,7 @@ enum pk_arg_kind {
 #define PK_KCALL_LIST(X)                               \
 	X(1, frame_alloc, NONE, NONE, NONE)            \
 	X(2, frame_free, HELD, NONE, NONE)             \
-	X(3, send, FRAME, VALUE, NONE)                 \
+	X(3, send, FRAME, VALUE, VALUE)                \
 	X(4, recv, ENDPOINT, NONE, NONE)               \
 	X(5, endpoint_create, VALUE, NONE, NONE)       \
 	X(6, endpoint_destroy, ENDPOINT, NONE, NONE)   \

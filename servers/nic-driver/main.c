@@ -31,8 +31,9 @@
  *
  * Nor, mostly, is any other frame (pk_set_lazy_mapping): a packet passing through is
  * routed on a copy of its header (pk_frame_read) and handed on, its new hop limit written
- * into the frame (pk_frame_write) if it goes into the KAN, or by the device as it goes onto
- * the wire (the TX descriptor's hop_limit); the device reads and writes frames itself. Only what
+ * by the kernel as it sends it into the KAN (pk_outbox_forward), or by the device as it
+ * goes onto the wire (the TX descriptor's hop_limit); the device reads and writes frames
+ * itself. Only what
  * the transit fast path leaves to the full router (router.h) is mapped: the router's own traffic,
  * errors, packets waiting for a neighbour. In remap isolation that spares two changes of protection
  * per packet forwarded (docs/performance.md). */
@@ -256,18 +257,21 @@ static void flush_outbox(struct driver *d)
 	take_back_refused(d);
 }
 
-static void send_into_kan(struct driver *d, struct pk_frame *frame, struct router_decision *dec)
+/* hop_limit: for the kernel to write as it sends (a transit decision's); 0 when the router
+ * wrote the packet itself. */
+static void send_into_kan(struct driver *d, struct pk_frame *frame,
+			  const struct router_decision *dec, uint8_t hop_limit)
 {
 	if (d->outbox.count == PK_OUTBOX_MAX)
 		flush_outbox(d);
-	pk_outbox_add(&d->outbox, frame, dec->length);
+	pk_outbox_forward(&d->outbox, frame, dec->length, hop_limit);
 }
 
 static void carry_out(struct driver *d, struct pk_frame *frame, struct router_decision *dec)
 {
 	switch (dec->action) {
 	case ROUTER_TO_KAN:
-		send_into_kan(d, frame, dec);
+		send_into_kan(d, frame, dec, 0);
 		break;
 	case ROUTER_TO_WIRE:
 		post_tx(d, frame, dec);
@@ -304,20 +308,16 @@ static void run_timers(struct driver *d)
 
 /* ---- The bottom half --------------------------------------------------------------------- */
 
-/* Carries out a transit decision, which leaves the hop limit to the caller: into the KAN
- * it is written into the frame, onto the wire the device writes it (the TX descriptor's
- * hop_limit), as every forwarded packet's is. */
+/* Carries out a transit decision, which leaves the hop limit to whoever moves the packet
+ * on: into the KAN the kernel writes it as it sends (pk_outbox_forward), onto the wire the
+ * device (the TX descriptor's hop_limit). The frame is never written here. */
 static void forward(struct driver *d, struct pk_frame *frame, struct router_decision *dec)
 {
-	if (dec->action == ROUTER_TO_KAN &&
-	    pk_frame_write(frame, offsetof(struct pk_ipv6_header, hop_limit), &dec->hop_limit, 1) <
-		    0) {
-		d->counters.no_mapping++;
-		stash_put(d, frame);
-		return;
-	}
 	d->counters.transit++;
-	carry_out(d, frame, dec);
+	if (dec->action == ROUTER_TO_KAN)
+		send_into_kan(d, frame, dec, dec->hop_limit);
+	else
+		carry_out(d, frame, dec);
 }
 
 static void from_wire(struct driver *d, struct pk_frame *frame, uint32_t length,

@@ -115,7 +115,7 @@ struct router_decision {
 	enum router_action action;
 	uint32_t length;
 	uint8_t hop_limit; /* a packet in transit, TO_KAN or TO_WIRE: the hop limit it leaves
-			    * with (written into the frame, but by the transit calls) */
+			    * with (written into the frame, except by the transit calls) */
 	uint8_t mac[ETHERNET_ADDRESS_SIZE];
 	uint16_t ethertype;
 	enum router_drop drop; /* DROP: why */
@@ -142,8 +142,8 @@ enum router_action router_from_kan(struct router *router, uint8_t *frame, uint32
  * of the fixed header (PK_IPV6_HEADER_SIZE bytes at `header`) and the length that arrived,
  * when that is all it takes, a packet passing through: into the KAN from the wire, or from
  * the KAN to a next hop on the wire whose MAC is known. Returns that decision, counted as
- * the full entry point counts it, and the caller writes `hop_limit` into the packet (byte
- * 7); or ROUTER_IDLE, having counted nothing, when it needs the full entry point and the
+ * the full entry point counts it, and the caller has `hop_limit` written into the packet
+ * (byte 7) as it moves it on; or ROUTER_IDLE, having counted nothing, when it needs the full entry point and the
  * frame. Both go by the same checks, so they never disagree (docs/router.md). */
 enum router_action router_transit_from_wire(struct router *router, const uint8_t *header,
 					    uint32_t length, const struct ethernet_header *ethernet,

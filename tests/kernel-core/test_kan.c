@@ -328,6 +328,68 @@ static void test_kan_full_queue_refuses_and_the_sender_keeps_the_frame(void **st
 	assert_int_equal(st.errors[PK_ENOBUFS], 1);
 }
 
+/* A router forwarding a packet it never mapped has the kernel write its hop limit: that
+ * byte, and no other, changes on the way. */
+static void test_kan_send_writes_the_hop_limit_asked_for(void **state)
+{
+	struct fake_port *fp = *state;
+	struct pair p = make_pair(fp);
+	pk_frame_t f = fake_port_frame(fp, p.alice);
+	uint32_t length = fake_port_write_kan_packet(fp, f, ALICE, BOB, 100);
+	uint8_t expected[PK_FRAME_SIZE];
+	memcpy(expected, fake_port_frame_bytes(fp, f), length);
+	expected[offsetof(struct pk_ipv6_header, hop_limit)] = 63;
+	assert_int_not_equal(fake_port_frame_bytes(fp, f)[7], 63);
+	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, f, length, 63, NULL), 0);
+
+	struct pk_kresult r;
+	assert_int_equal(fake_port_call(fp, p.bob, PK_KC_recv, p.bob_ep, 0, 0, &r), 0);
+	assert_memory_equal(fake_port_frame_bytes(fp, r.ret[0]), expected, length);
+}
+
+/* The same into a group: the members read the frame the kernel wrote. */
+static void test_kan_send_writes_the_hop_limit_of_a_multicast_packet(void **state)
+{
+	struct fake_port *fp = *state;
+	struct pair p = make_pair(fp);
+	uint8_t src[16], group[16] = {0xff, 0x02, [15] = 0x42};
+	assert_int_equal(fake_port_join(fp, p.bob, p.bob_ep, group), 0);
+	fake_port_address(fp, ALICE, src);
+	pk_frame_t f = fake_port_frame(fp, p.alice);
+	uint32_t length = fake_port_write_packet(fp, f, src, group, 8);
+	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, f, length, 1, NULL), 0);
+
+	struct pk_kresult r;
+	assert_int_equal(fake_port_call(fp, p.bob, PK_KC_recv, p.bob_ep, 0, 0, &r), 0);
+	assert_int_equal(fake_port_frame_bytes(fp, r.ret[0])[7], 1);
+}
+
+/* A hop limit that is no byte is refused before anything else; a send refused for any
+ * reason leaves the hop limit, like every other byte, as it was. */
+static void test_kan_send_refused_leaves_the_hop_limit_unwritten(void **state)
+{
+	struct fake_port *fp = *state;
+	struct pair p = make_pair(fp);
+	pk_frame_t f = fake_port_frame(fp, p.alice);
+	uint32_t length = fake_port_write_kan_packet(fp, f, ALICE, BOB, 100);
+	uint8_t before[PK_FRAME_SIZE];
+	memcpy(before, fake_port_frame_bytes(fp, f), PK_FRAME_SIZE);
+	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, f, length, 256, NULL),
+			 -PK_EINVAL);
+	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, f, length + 1, 9, NULL),
+			 -PK_ELENGTH);
+	assert_memory_equal(fake_port_frame_bytes(fp, f), before, PK_FRAME_SIZE);
+
+	pk_frame_t g = fake_port_frame(fp, p.alice);
+	length = fake_port_write_kan_packet(fp, g, ALICE, 0x999, 100);
+	memcpy(before, fake_port_frame_bytes(fp, g), PK_FRAME_SIZE);
+	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, g, length, 9, NULL),
+			 -PK_EHOSTUNREACH);
+	assert_memory_equal(fake_port_frame_bytes(fp, g), before, PK_FRAME_SIZE);
+	assert_int_equal(fp->faults, 0);
+	assert_int_equal(owned_by(fp, p.alice), 2);
+}
+
 static void test_kan_double_send_faults_the_sender(void **state)
 {
 	struct fake_port *fp = *state;
@@ -451,6 +513,9 @@ int main(void)
 		T(test_kan_route_needs_the_router_right),
 		T(test_kan_multicast_to_a_group_without_members_is_unreachable),
 		T(test_kan_full_queue_refuses_and_the_sender_keeps_the_frame),
+		T(test_kan_send_writes_the_hop_limit_asked_for),
+		T(test_kan_send_writes_the_hop_limit_of_a_multicast_packet),
+		T(test_kan_send_refused_leaves_the_hop_limit_unwritten),
 		T(test_kan_double_send_faults_the_sender),
 		T(test_kan_send_of_anothers_frame_faults_the_sender),
 		T(test_kan_recv_on_empty_queue_would_block_and_arms_one_wake),

@@ -433,7 +433,7 @@ static pk_proc_t pick_dead_proc(struct model *m, uint32_t caller)
 static const uint8_t model_arg_kinds[PK_KC_END][PK_KCALL_ARGS] = {
 	[PK_KC_frame_alloc] = {PK_ARG_NONE, PK_ARG_NONE, PK_ARG_NONE},
 	[PK_KC_frame_free] = {PK_ARG_HELD, PK_ARG_NONE, PK_ARG_NONE},
-	[PK_KC_send] = {PK_ARG_FRAME, PK_ARG_VALUE, PK_ARG_NONE},
+	[PK_KC_send] = {PK_ARG_FRAME, PK_ARG_VALUE, PK_ARG_VALUE},
 	[PK_KC_recv] = {PK_ARG_ENDPOINT, PK_ARG_NONE, PK_ARG_NONE},
 	[PK_KC_endpoint_create] = {PK_ARG_VALUE, PK_ARG_NONE, PK_ARG_NONE},
 	[PK_KC_endpoint_destroy] = {PK_ARG_ENDPOINT, PK_ARG_NONE, PK_ARG_NONE},

@@ -114,6 +114,36 @@ static void test_a_pass_takes_interrupts_unmapped_and_packets_mapped(void **stat
 	assert_int_equal(acked, 0);
 }
 
+/* A router's forward: the kernel writes the hop limit the outbox carries as it sends; a
+ * packet it refuses comes back as it was, hop limit and all, to be answered. */
+static void test_a_pass_forwards_with_the_hop_limit_the_kernel_writes(void **state)
+{
+	(void)state;
+	uint8_t nobody[PK_IPV6_ADDR_SIZE];
+	memcpy(nobody, pk_address(0), sizeof nobody);
+	nobody[PK_IPV6_ADDR_SIZE - 1] ^= 0x5a;
+	struct pk_frame to_self, to_nobody;
+	assert_int_equal(pk_frame_alloc(&to_self), 0);
+	assert_int_equal(pk_frame_alloc(&to_nobody), 0);
+	pk_ipv6_header_init(to_self.data, pk_address(0), pk_address(0), 59, 8, 64);
+	pk_ipv6_header_init(to_nobody.data, pk_address(0), nobody, 59, 8, 64);
+	struct pk_outbox out = {0};
+	assert_int_equal(pk_outbox_forward(&out, &to_self, PK_IPV6_HEADER_SIZE + 8, 7), 0);
+	assert_int_equal(pk_outbox_forward(&out, &to_nobody, PK_IPV6_HEADER_SIZE + 8, 9), 0);
+	assert_null(to_self.data);
+	struct pk_frame in[2];
+	uint32_t lengths[2];
+	assert_int_equal(pk_pass(&out, NULL, NULL, pk_endpoint(0), in, lengths, 2, 0), 1);
+	assert_int_equal(in[0].data[offsetof(struct pk_ipv6_header, hop_limit)], 7);
+	assert_int_equal(pk_frame_free(&in[0]), 0);
+
+	assert_int_equal(out.count, 1);
+	assert_int_equal(out.status[0], -PK_EHOSTUNREACH);
+	assert_int_equal(out.hop_limit[0], 9);
+	assert_int_equal(out.frame[0].data[offsetof(struct pk_ipv6_header, hop_limit)], 64);
+	assert_int_equal(pk_frame_free(&out.frame[0]), 0);
+}
+
 /* An interrupt packet the driver sends on as a packet of its own is no longer the
  * kernel's: it comes back mapped. */
 static void test_an_interrupt_frame_sent_on_is_a_packet(void **state)
@@ -234,6 +264,7 @@ int main(void)
 #define T(name) cmocka_unit_test_teardown(name, teardown)
 		T(test_an_interrupt_comes_unmapped_until_opened),
 		T(test_a_pass_takes_interrupts_unmapped_and_packets_mapped),
+		T(test_a_pass_forwards_with_the_hop_limit_the_kernel_writes),
 		T(test_an_interrupt_frame_sent_on_is_a_packet),
 		T(test_a_tick_says_what_it_is_and_comes_mapped),
 		T(test_lazy_mapping_leaves_frames_unmapped_and_reachable),

@@ -110,13 +110,19 @@ struct pk_outbox {
 	unsigned count;
 	struct pk_frame frame[PK_OUTBOX_MAX];
 	uint32_t length[PK_OUTBOX_MAX];
-	int status[PK_OUTBOX_MAX]; /* after pk_pass: the error each refused frame met */
+	uint8_t hop_limit[PK_OUTBOX_MAX]; /* for the kernel to write; 0: none */
+	int status[PK_OUTBOX_MAX];	  /* after pk_pass: the error each refused frame met */
 };
 
 /* Puts the frame (its first `length` bytes) in the outbox; -PK_ELIMIT if it is full (then
  * pass with max 0 to send what it holds). The frame is the outbox's: the caller's copy is
  * cleared. */
 int pk_outbox_add(struct pk_outbox *out, struct pk_frame *frame, uint32_t length);
+/* The same, for a packet a router forwards: the kernel writes `hop_limit` (nonzero) into
+ * its header as it sends it, so the router need not write into a frame it has not mapped
+ * (docs/kcalls.md, send). A refused packet comes back unchanged. */
+int pk_outbox_forward(struct pk_outbox *out, struct pk_frame *frame, uint32_t length,
+		      uint8_t hop_limit);
 
 /* One pass: sends each frame of `out` (one refused does not hold back the others), runs
  * the raw call `call` if it is not NULL (its status in *ret_call_status), and receives up
