@@ -65,6 +65,17 @@ static void start_polling(struct daemon *d, struct sim_proc *p)
 	atomic_store(&p->channel->polled, 1);
 }
 
+/* Of the programs polled (the busy ones), those whose main thread last published from the
+ * daemon's CPU: the programs that take turns with it there. */
+static uint32_t programs_on_daemon_cpu(const struct daemon *d)
+{
+	uint32_t count = 0;
+	for (unsigned i = 0; i < d->poll_count; i++)
+		count += atomic_load_explicit(&d->procs[d->poll_set[i]].channel->cpu,
+					      memory_order_relaxed) == d->cpu;
+	return count;
+}
+
 /* Tells the ring's thread how far the answers go, and wakes it if it went to sleep. */
 static void publish(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 {
@@ -73,6 +84,9 @@ static void publish(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 	start_polling(d, p);
 	/* Sequentially consistent store, then load: the other half of the program's
 	 * "announce sleep, then look" (see libpk/sim/channel.c). */
+	atomic_store_explicit(&r->page->daemon_cpu, d->cpu, memory_order_relaxed);
+	atomic_store_explicit(&r->page->programs_on_daemon_cpu, programs_on_daemon_cpu(d),
+			      memory_order_relaxed);
 	atomic_store(&r->page->completed, r->answered);
 	/* A thread waits for its whole batch: while a receive of it is parked, the answers
 	 * so far would only wake it to sleep again. */

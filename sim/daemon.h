@@ -190,6 +190,7 @@ struct daemon {
 	/* The programs served since the daemon last slept, whose rings it polls (channel.c). */
 	uint32_t poll_set[POLL_SET_MAX];
 	unsigned poll_count;
+	uint32_t cpu; /* where the daemon runs, as of its last wake; told to programs */
 	uint32_t spawn_serial;
 
 	struct control_conn *conns;

@@ -270,6 +270,14 @@ uint64_t loop_now_ns(void)
 	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
+/* Programs on the daemon's core wait for it differently (libpk/sim/spin_habit.h); pinned or
+ * not, it may have been moved while it slept or polled. */
+static void note_cpu(struct daemon *d)
+{
+	int cpu = sched_getcpu();
+	d->cpu = cpu < 0 ? UINT32_MAX : (uint32_t)cpu;
+}
+
 static int sleep_for_work(struct daemon *d)
 {
 	nic_before_sleep(d);
@@ -292,6 +300,7 @@ static int wait_for_work(struct daemon *d)
 	uint64_t until = loop_now_ns() + window;
 	while (io_uring_cq_ready(&d->ring) == 0) {
 		uint64_t now = loop_now_ns();
+		note_cpu(d);
 		nic_poll(d, now);
 		if (channel_poll(d)) {
 			io_uring_submit(&d->ring);
@@ -313,6 +322,7 @@ static int wait_for_work(struct daemon *d)
 
 int loop_run(struct daemon *d)
 {
+	note_cpu(d);
 	arm_signal(d);
 	arm_accept(d);
 	nic_start(d);
@@ -320,6 +330,7 @@ int loop_run(struct daemon *d)
 		if (d->capture != NULL && io_uring_cq_ready(&d->ring) == 0)
 			capture_flush(d->capture); /* idle: a good moment to write */
 		int err = wait_for_work(d);
+		note_cpu(d);
 		if (err < 0 && err != -EINTR) {
 			log_error("io_uring wait: %s", strerror(-err));
 			return -1;

@@ -38,7 +38,7 @@
 #define PK_SIM_NIC_ENV "PACKOS_NIC_FDS"
 
 #define PK_CHANNEL_MAGIC   0x4e4148434b415000ull /* "\0PAKCHAN" */
-#define PK_CHANNEL_VERSION 4u
+#define PK_CHANNEL_VERSION 5u
 #define PK_CHANNEL_SIZE	   4096u /* one ring's page */
 #define PK_CHANNEL_RINGS   16u	 /* pages in a channel: threads calling at once */
 #define PK_CHANNEL_SLOTS   32u	 /* a power of two: slot i lives at i % PK_CHANNEL_SLOTS */
@@ -102,8 +102,14 @@ struct pk_channel_page {
 	/* Process to daemon. */
 	alignas(64) _Atomic uint32_t submitted; /* slots published, free-running */
 	_Atomic uint32_t sleeping;		/* the process sleeps on `completed` */
+	_Atomic uint32_t cpu;			/* the CPU it last published from */
 	/* Daemon to process. */
 	alignas(64) _Atomic uint32_t completed; /* slots answered, free-running; a futex */
+	/* Hints for how the thread waits (libpk/sim/spin_habit.h), as of the last answer: the
+	 * CPU the daemon answered from, and how many of the programs it polls published last
+	 * from that CPU. */
+	_Atomic uint32_t daemon_cpu;
+	_Atomic uint32_t programs_on_daemon_cpu;
 	/* Page 0's only: nonzero while the daemon polls the rings: no doorbell needed. The
 	 * daemon clears it and then looks at every `submitted` once more; a thread publishes
 	 * and then looks here, both sequentially consistent, so no publication goes unseen. */

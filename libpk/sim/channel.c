@@ -8,7 +8,8 @@
  * Why yield while spinning: on one core, the daemon cannot answer until we give it the
  * CPU, and sched_yield hands it over at once; on two cores the yield is a cheap syscall
  * that finds nothing else to run, so the spin still sees the answer within a microsecond.
- * The spin is bounded, so a program waiting for a packet soon sleeps. */
+ * The spin is bounded, so a program waiting for a packet soon sleeps, and a thread whose
+ * waits keep outlasting the daemon's turns on its core skips it (spin_habit.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -26,9 +27,7 @@
 
 #include "../backend.h"
 #include "sim.h"
-
-/* Yields before sleeping: enough to cover a daemon round trip on either placement. */
-enum { SPIN_YIELDS = 64 };
+#include "spin_habit.h"
 
 static struct pk_channel_page *channel; /* PK_CHANNEL_RINGS pages */
 static int doorbell_fd = -1;
@@ -36,6 +35,7 @@ static int doorbell_fd = -1;
 /* The calling thread's ring. */
 static _Thread_local struct pk_channel_page *page;
 static _Thread_local uint32_t published; /* slots this thread has published; its own count */
+static _Thread_local struct spin_habit habit;
 
 static void die(const char *what)
 {
@@ -43,13 +43,8 @@ static void die(const char *what)
 	_exit(127);
 }
 
-static void wait_for_answers(uint32_t target)
+static void sleep_for_answers(uint32_t target)
 {
-	for (int i = 0; i < SPIN_YIELDS; i++) {
-		if (atomic_load_explicit(&page->completed, memory_order_acquire) == target)
-			return;
-		sched_yield();
-	}
 	/* Dekker with the daemon: we announce the sleep, then look; it publishes, then
 	 * looks at `sleeping`. Both sequentially consistent, so one of us sees the other. */
 	atomic_store(&page->sleeping, 1);
@@ -64,6 +59,33 @@ static void wait_for_answers(uint32_t target)
 	atomic_store(&page->sleeping, 0);
 }
 
+/* Whether the thread, on `cpu`, takes turns there with the daemon and another program at
+ * least, as of the daemon's last answer (spin_habit.h). */
+static bool crowded(int cpu)
+{
+	return cpu >= 0 &&
+	       (uint32_t)cpu == atomic_load_explicit(&page->daemon_cpu, memory_order_relaxed) &&
+	       atomic_load_explicit(&page->programs_on_daemon_cpu, memory_order_relaxed) >= 2;
+}
+
+static void wait_for_answers(uint32_t target, int cpu)
+{
+	bool in_crowd = crowded(cpu);
+	if (spin_habit_sleeps_at_once(&habit, in_crowd)) {
+		sleep_for_answers(target);
+		return;
+	}
+	for (unsigned yields = 0; yields < SPIN_HABIT_YIELDS; yields++) {
+		if (atomic_load_explicit(&page->completed, memory_order_acquire) == target) {
+			spin_habit_learn(&habit, in_crowd, yields);
+			return;
+		}
+		sched_yield();
+	}
+	spin_habit_learn(&habit, in_crowd, SPIN_HABIT_YIELDS);
+	sleep_for_answers(target);
+}
+
 void backend_call_batch(const struct backend_call *calls, struct pk_kresult *results,
 			unsigned count)
 {
@@ -72,6 +94,8 @@ void backend_call_batch(const struct backend_call *calls, struct pk_kresult *res
 				"pk_thread_start (it has no ring of its own)\n");
 		_exit(127);
 	}
+	int cpu = sched_getcpu();
+	atomic_store_explicit(&page->cpu, (uint32_t)cpu, memory_order_relaxed);
 	/* Batches longer than the ring go in ring-sized pieces; linking across pieces is
 	 * kept by the daemon, which sees one stream of slots. */
 	while (count > 0) {
@@ -92,7 +116,7 @@ void backend_call_batch(const struct backend_call *calls, struct pk_kresult *res
 		if (!atomic_load(&channel->polled) &&
 		    write(doorbell_fd, &one, sizeof one) != sizeof one)
 			die("doorbell");
-		wait_for_answers(published);
+		wait_for_answers(published, cpu);
 		for (unsigned i = 0; i < n; i++)
 			results[i] = page->slot[(published - n + i) % PK_CHANNEL_SLOTS].result;
 		calls += n;
