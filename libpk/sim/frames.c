@@ -15,12 +15,13 @@
  * each frame counts its opens, and closes when the last is gone.
  *
  * Copies (pk_frame_read, pk_frame_write) reach a frame that is not open without opening
- * it. A read comes out of a read-only view of the whole pool that libpk keeps to itself:
- * no pointer the program holds leads into it, and a stray write into it faults; it reaches
- * no more than the pool's descriptor, which the program holds anyway, and costs no system
- * call, where a pread costs about as much as a small pwrite (docs/performance.md). A write
- * goes through the descriptor (pwrite), so no mapping of the program's can write a frame it
- * does not have open.
+ * it, through a view of the whole pool that libpk keeps to itself: no pointer the program
+ * holds leads into it, and it reaches no more than the pool's descriptor, which the program
+ * holds anyway. The view is shut by a protection key (pkeys(7)) that only the copies open,
+ * for the length of a memcpy, in the copying thread: a stray access to it from anywhere
+ * else faults, and a copy costs no system call, where a pwrite costs about as much as
+ * opening the frame once (docs/performance.md). Without protection keys the view is
+ * read-only, and writes go through the descriptor (pwrite).
  *
  * Threads: opening or closing a frame (its count and its protection together) is one step
  * under a lock for the frame's stripe, so a share two threads open at once is mapped before
@@ -43,7 +44,8 @@
 static int pool_fd = -1;
 static uint32_t pool_frames;
 static uint8_t *pool;		/* shared: the pool; remap: the reserved stretch */
-static const uint8_t *pool_view; /* remap: the whole pool, read-only, for copies out */
+static uint8_t *pool_view;	/* remap: the whole pool, for copies */
+static int view_key = -1;	/* remap: the key that shuts the view; -1: it is read-only */
 static _Atomic uint8_t *placed; /* remap: a bit per frame, set once mapped at its place */
 static uint32_t *opens;		/* remap: per frame, how many times the program has it open */
 
@@ -63,6 +65,34 @@ static void unlock_frame(uint32_t number)
 	atomic_store_explicit(&stripe_locked[number % STRIPES], false, memory_order_release);
 }
 static unsigned frame_stride; /* bytes from one frame's place to the next */
+
+/* Maps the view: read-write under a key of its own, shut for every thread (a thread the
+ * program starts later begins with every key but the default one shut); read-only where
+ * the system has no keys to give. */
+static void *map_view(int fd, size_t size)
+{
+	int key = pkey_alloc(0, PKEY_DISABLE_ACCESS);
+	void *view = mmap(NULL, size, key >= 0 ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
+			  fd, 0);
+	if (key < 0 || view == MAP_FAILED)
+		return view;
+	if (pkey_mprotect(view, size, PROT_READ | PROT_WRITE, key) == 0) {
+		view_key = key;
+		return view;
+	}
+	pkey_free(key);
+	if (mprotect(view, size, PROT_READ) == 0)
+		return view;
+	munmap(view, size);
+	return MAP_FAILED;
+}
+
+/* The view for one copy, in this thread: `rights` are pkey_set's. */
+static void view_open(int rights)
+{
+	if (view_key >= 0)
+		pkey_set(view_key, (unsigned)rights);
+}
 
 int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
 {
@@ -88,8 +118,7 @@ int sim_frames_init(int fd, uint32_t isolation, uint32_t frame_count)
 		}
 		mapped = mmap(NULL, (size_t)frame_count * frame_stride, PROT_NONE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		void *view = mmap(NULL, (size_t)frame_count * PK_FRAME_SIZE, PROT_READ, MAP_SHARED,
-				  fd, 0);
+		void *view = map_view(fd, (size_t)frame_count * PK_FRAME_SIZE);
 		if (view == MAP_FAILED && mapped != MAP_FAILED) {
 			munmap(mapped, (size_t)frame_count * frame_stride);
 			mapped = MAP_FAILED;
@@ -200,10 +229,14 @@ int backend_frame_read(pk_frame_t frame, uint32_t offset, void *buffer, uint32_t
 	uint32_t number = PK_FRAME_NUMBER(frame);
 	if (number >= pool_frames)
 		return -PK_EINVAL;
+	if (pool_view == NULL) {
+		memcpy(buffer, pool + (size_t)number * frame_stride + offset, length);
+		return 0;
+	}
 	/* The view and an open frame's place are the same page. */
-	const uint8_t *data = pool_view != NULL ? pool_view + (size_t)number * PK_FRAME_SIZE
-						: pool + (size_t)number * frame_stride;
-	memcpy(buffer, data + offset, length);
+	view_open(PKEY_DISABLE_WRITE);
+	memcpy(buffer, pool_view + (size_t)number * PK_FRAME_SIZE + offset, length);
+	view_open(PKEY_DISABLE_ACCESS);
 	return 0;
 }
 
@@ -212,6 +245,13 @@ int backend_frame_write(pk_frame_t frame, uint32_t offset, const void *buffer, u
 	uint32_t number = PK_FRAME_NUMBER(frame);
 	if (number >= pool_frames)
 		return -PK_EINVAL;
+	if (view_key >= 0) {
+		view_open(0);
+		/* memmove: the bytes may come from the frame's own place. */
+		memmove(pool_view + (size_t)number * PK_FRAME_SIZE + offset, buffer, length);
+		view_open(PKEY_DISABLE_ACCESS);
+		return 0;
+	}
 	uint8_t *data = reachable(number);
 	if (data != NULL) {
 		memcpy(data + offset, buffer, length);
