@@ -27,8 +27,7 @@ struct kernel;
 void kan_init(struct kan *kan, const uint8_t prefix[PK_KAN_PREFIX_SIZE], uint32_t queue_limit);
 
 /* Kernel calls. Frames and endpoints are already checked to be the caller's. */
-int kan_send(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length,
-	     uint64_t hop_limit);
+int kan_send(struct kernel *k, uint32_t proc, uint32_t frame, uint64_t length, uint64_t hop_limit);
 int kan_recv(struct kernel *k, uint32_t proc, uint32_t endpoint, struct kan_delivery *ret);
 /* Someone waits on `endpoint`: the next packet there, or in any of its groups, asks the
  * port to wake its process (once). */

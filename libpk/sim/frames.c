@@ -72,8 +72,8 @@ static unsigned frame_stride; /* bytes from one frame's place to the next */
 static void *map_view(int fd, size_t size)
 {
 	int key = pkey_alloc(0, PKEY_DISABLE_ACCESS);
-	void *view = mmap(NULL, size, key >= 0 ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
-			  fd, 0);
+	void *view =
+		mmap(NULL, size, key >= 0 ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 	if (key < 0 || view == MAP_FAILED)
 		return view;
 	if (pkey_mprotect(view, size, PROT_READ | PROT_WRITE, key) == 0) {

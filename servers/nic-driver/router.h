@@ -143,8 +143,9 @@ enum router_action router_from_kan(struct router *router, uint8_t *frame, uint32
  * when that is all it takes, a packet passing through: into the KAN from the wire, or from
  * the KAN to a next hop on the wire whose MAC is known. Returns that decision, counted as
  * the full entry point counts it, and the caller has `hop_limit` written into the packet
- * (byte 7) as it moves it on; or ROUTER_IDLE, having counted nothing, when it needs the full entry point and the
- * frame. Both go by the same checks, so they never disagree (docs/router.md). */
+ * (byte 7) as it moves it on; or ROUTER_IDLE, having counted nothing, when it needs the
+ * full entry point and the frame. Both go by the same checks, so they never disagree
+ * (docs/router.md). */
 enum router_action router_transit_from_wire(struct router *router, const uint8_t *header,
 					    uint32_t length, const struct ethernet_header *ethernet,
 					    struct router_decision *ret);

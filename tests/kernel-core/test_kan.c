@@ -374,8 +374,7 @@ static void test_kan_send_refused_leaves_the_hop_limit_unwritten(void **state)
 	uint32_t length = fake_port_write_kan_packet(fp, f, ALICE, BOB, 100);
 	uint8_t before[PK_FRAME_SIZE];
 	memcpy(before, fake_port_frame_bytes(fp, f), PK_FRAME_SIZE);
-	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, f, length, 256, NULL),
-			 -PK_EINVAL);
+	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, f, length, 256, NULL), -PK_EINVAL);
 	assert_int_equal(fake_port_call(fp, p.alice, PK_KC_send, f, length + 1, 9, NULL),
 			 -PK_ELENGTH);
 	assert_memory_equal(fake_port_frame_bytes(fp, f), before, PK_FRAME_SIZE);
