@@ -6,10 +6,10 @@
  * answer and the wait for the next question are one entry into the kernel. A reassembled
  * datagram goes back in fragments.
  *
- * Frames are never mapped (pk_set_lazy_mapping): the interface reads each packet out of
- * its frame, and an echo reply goes back in the request's own frame, written over it.
- * Those two copies of a packet of at most a page cost less than mapping the frame in and
- * out, two changes of protection, in remap isolation (docs/performance.md).
+ * In remap isolation frames are never mapped (pk_set_lazy_mapping): the interface reads
+ * each packet out of its frame, and an echo reply goes back in the request's own frame,
+ * written over it. Those two copies of a packet of at most a page cost less than mapping
+ * the frame in and out, two changes of protection (docs/performance.md).
  *
  * ICMPv6 error messages are the one thing not sent back: they report on something this
  * program sent, and bouncing a report to the node that made it tells that node nothing
