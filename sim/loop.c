@@ -304,7 +304,7 @@ static int wait_for_work(struct daemon *d)
 		nic_poll(d, now);
 		if (channel_poll(d)) {
 			io_uring_submit(&d->ring);
-			until = loop_now_ns() + window;
+			until = now + window; /* from before the work: near enough, and no read */
 		} else if (now >= until) {
 			if (channel_poll_stop(d)) {
 				io_uring_submit(&d->ring);

@@ -286,10 +286,10 @@ static void carry_out(struct driver *d, struct pk_frame *frame, struct router_de
 }
 
 /* Timer work: neighbour solicitations, released packets, advertisements. */
-static void run_timers(struct driver *d)
+static void run_timers(struct driver *d, uint64_t now_ns)
 {
 	for (;;) {
-		if (router_next_deadline(&d->router) > pk_now_ns())
+		if (router_next_deadline(&d->router) > now_ns)
 			return;
 		struct pk_frame frame;
 		if (stash_take(d, &frame) < 0)
@@ -298,7 +298,7 @@ static void run_timers(struct driver *d)
 		if (bytes == NULL)
 			return;
 		struct router_decision dec;
-		if (router_poll(&d->router, bytes, pk_now_ns(), &dec) == ROUTER_IDLE) {
+		if (router_poll(&d->router, bytes, now_ns, &dec) == ROUTER_IDLE) {
 			stash_put(d, &frame);
 			return;
 		}
@@ -362,7 +362,7 @@ static void service_rx(struct driver *d, uint64_t now_ns)
 		post_rx(d);
 }
 
-static void on_interrupt(struct driver *d)
+static void on_interrupt(struct driver *d, uint64_t now_ns)
 {
 	d->counters.interrupts++;
 	uint32_t cause = __atomic_exchange_n(&d->nic.regs->cause, 0, __ATOMIC_ACQ_REL);
@@ -370,7 +370,7 @@ static void on_interrupt(struct driver *d)
 		fprintf(stderr, "nic-driver: link %s\n",
 			LOAD_ACQUIRE(&d->nic.regs->link) ? "up" : "down");
 	reclaim_tx(d);
-	service_rx(d, pk_now_ns());
+	service_rx(d, now_ns);
 	/* Acknowledged only after, with the next receive: anything the device did meanwhile
 	 * was held back by the kernel and comes as the next interrupt packet, so nothing is
 	 * missed. */
@@ -464,7 +464,7 @@ static void from_kan(struct driver *d, struct pk_frame *frame, uint32_t length, 
 		bool interrupt = frame->kmsg == PK_KMSG_IRQ;
 		give_back_unread(d, frame);
 		if (interrupt)
-			on_interrupt(d);
+			on_interrupt(d, now_ns);
 		return;
 	}
 	uint8_t header[PK_IPV6_HEADER_SIZE];
@@ -597,26 +597,25 @@ static void start(struct driver *d, int argc, char **argv)
 		LOAD_ACQUIRE(&d->nic.regs->link) ? "up" : "down", kan, link_local, link);
 }
 
-static uint32_t wait_ms(const struct driver *d)
+static uint32_t wait_ms(const struct driver *d, uint64_t now_ns)
 {
 	uint64_t deadline = router_next_deadline(&d->router);
 	if (deadline == UINT64_MAX)
 		return PK_WAIT_FOREVER;
-	uint64_t now = pk_now_ns();
-	if (deadline <= now)
+	if (deadline <= now_ns)
 		return 0;
-	uint64_t ms = (deadline - now + 999999) / 1000000;
+	uint64_t ms = (deadline - now_ns + 999999) / 1000000;
 	return ms > 60000 ? 60000 : (uint32_t)ms;
 }
 
 /* The next packets, in the same entry into the kernel as the packets routed into the KAN
  * and the acknowledgement due. */
-static int receive(struct driver *d, struct pk_frame *frames, uint32_t *lengths)
+static int receive(struct driver *d, struct pk_frame *frames, uint32_t *lengths, uint64_t now_ns)
 {
 	const struct pk_kcall ack = {.nr = PK_KC_irq_ack, .arg = {d->irq}};
 	int acked = 0;
 	int got = pk_pass(&d->outbox, d->ack_due ? &ack : NULL, &acked, d->endpoint, frames,
-			  lengths, RECV_BATCH, wait_ms(d));
+			  lengths, RECV_BATCH, wait_ms(d, now_ns));
 	if (acked < 0)
 		die("irq_ack", acked);
 	d->ack_due = false;
@@ -630,16 +629,18 @@ int main(int argc, char **argv)
 	start(d, argc, argv);
 	struct pk_frame frames[RECV_BATCH];
 	uint32_t lengths[RECV_BATCH];
+	/* One clock read per pass, as it wakes: the router's timers, in milliseconds, need
+	 * no finer grain. */
+	uint64_t now = pk_now_ns();
 	for (;;) {
 		reclaim_tx(d);
-		run_timers(d);
-		int got = receive(d, frames, lengths);
+		run_timers(d, now);
+		int got = receive(d, frames, lengths, now);
+		now = pk_now_ns();
 		if (got == -PK_ETIMEDOUT || got == -PK_EWOULDBLOCK)
 			continue;
 		if (got < 0)
 			die("recv", got);
-		/* One clock read per batch: the router's timers need no finer grain. */
-		uint64_t now = pk_now_ns();
 		for (int i = 0; i < got; i++)
 			from_kan(d, &frames[i], lengths[i], now);
 	}
