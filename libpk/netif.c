@@ -39,6 +39,7 @@ static struct {
 	struct pk_pmtu_entry pmtu[PMTU_ENTRIES];
 	/* A time exceeded is written here, before a frame is taken to carry it. */
 	uint8_t scratch[PK_FRAME_SIZE];
+	struct pk_burst_size burst; /* how many the next receive asks for */
 	/* Frames received ahead of their turn, in one burst, handed out one at a time: one
 	 * entry into the kernel for a run of packets (a TCP sender's ACKs, say). */
 	struct {
@@ -100,6 +101,7 @@ int pk_netif_init(void)
 		      now);
 	netif.endpoint_count = count;
 	netif.next_endpoint = 0;
+	pk_burst_size_init(&netif.burst, RECEIVE_AHEAD);
 	netif.counters = (struct pk_netif_counters){0};
 	netif.ready = true;
 	return 0;
@@ -500,7 +502,7 @@ static int receive_frame(struct answer *answer, uint32_t wait_ms, struct pk_fram
 			struct pk_outbox out = {0};
 			pk_outbox_add(&out, &answer->frame, answer->length);
 			n = pk_pass(&out, NULL, NULL, endpoint, netif.ahead.frame,
-				    netif.ahead.length, RECEIVE_AHEAD, wait);
+				    netif.ahead.length, netif.burst.asked, wait);
 			if (out.count == 0) {
 				netif.counters.sent++;
 			} else {
@@ -509,8 +511,9 @@ static int receive_frame(struct answer *answer, uint32_t wait_ms, struct pk_fram
 			}
 		} else {
 			n = pk_recv_burst(endpoint, netif.ahead.frame, netif.ahead.length,
-					  RECEIVE_AHEAD, wait);
+					  netif.burst.asked, wait);
 		}
+		pk_burst_size_learn(&netif.burst, n);
 		if (n > 0) {
 			netif.ahead.count = (unsigned)n;
 			netif.ahead.next = 0;

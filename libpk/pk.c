@@ -360,6 +360,22 @@ int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *len
 	return receive_burst(&b, 0, endpoint, frames, lengths, max, timeout_ms);
 }
 
+void pk_burst_size_init(struct pk_burst_size *size, unsigned limit)
+{
+	*size = (struct pk_burst_size){.asked = limit, .limit = limit};
+}
+
+void pk_burst_size_learn(struct pk_burst_size *size, int got)
+{
+	enum { SINGLES_TO_SHRINK = 4, SMALL = 2 };
+	if (got > 1) {
+		size->singles = 0;
+		size->asked = size->limit;
+	} else if (got == 1 && ++size->singles >= SINGLES_TO_SHRINK && size->limit > SMALL) {
+		size->asked = SMALL;
+	}
+}
+
 int pk_outbox_forward(struct pk_outbox *out, struct pk_frame *frame, uint32_t length,
 		      uint8_t hop_limit)
 {

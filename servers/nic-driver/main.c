@@ -85,7 +85,8 @@ struct driver {
 	uint32_t tx_clean; /* the next TX descriptor to take back */
 	bool ack_due;	   /* an interrupt serviced and not acknowledged yet */
 	uint32_t tx_interrupt_delay_us;
-	struct pk_outbox outbox; /* packets into the KAN, sent with the next receive */
+	struct pk_outbox outbox;    /* packets into the KAN, sent with the next receive */
+	struct pk_burst_size burst; /* of the receive in each pass */
 	struct pk_frame stash[STASH_MAX];
 	unsigned stash_count;
 	struct pk_frame unread[UNREAD_MAX]; /* interrupt packets, never mapped, to free */
@@ -553,6 +554,7 @@ static void call_or_die(const char *what, uint32_t nr, uint64_t a0, uint64_t a1,
 
 static void start(struct driver *d, int argc, char **argv)
 {
+	pk_burst_size_init(&d->burst, RECV_BATCH);
 	int err = pk_init();
 	if (err < 0)
 		die("pk_init", err);
@@ -615,7 +617,8 @@ static int receive(struct driver *d, struct pk_frame *frames, uint32_t *lengths,
 	const struct pk_kcall ack = {.nr = PK_KC_irq_ack, .arg = {d->irq}};
 	int acked = 0;
 	int got = pk_pass(&d->outbox, d->ack_due ? &ack : NULL, &acked, d->endpoint, frames,
-			  lengths, RECV_BATCH, wait_ms(d, now_ns));
+			  lengths, d->burst.asked, wait_ms(d, now_ns));
+	pk_burst_size_learn(&d->burst, got);
 	if (acked < 0)
 		die("irq_ack", acked);
 	d->ack_due = false;

@@ -102,6 +102,22 @@ int pk_send_burst(struct pk_frame *frames, const uint32_t *lengths, unsigned cou
  * takes those already queued behind it. */
 int pk_recv_burst(pk_endpoint_t endpoint, struct pk_frame *frames, uint32_t *lengths, unsigned max,
 		  uint32_t timeout_ms);
+/* How many packets a receive burst asks for: up to `limit` while they come in runs, two
+ * once they come one at a time. Every receive asked for is a call the kernel answers, one
+ * that finds nothing included, so a burst of 16 that brings one packet costs its caller
+ * and the kernel 15 answers of nothing; two still show a run beginning, which takes the
+ * size back up at once. Four passes in a row of one packet each shrink it, so the tail
+ * of a run does not. */
+struct pk_burst_size {
+	unsigned asked; /* what the next burst asks for */
+	unsigned limit;
+	unsigned singles; /* passes in a row that brought one packet */
+};
+
+void pk_burst_size_init(struct pk_burst_size *size, unsigned limit);
+/* After a burst that asked for size->asked packets and brought `got` (or an error). */
+void pk_burst_size_learn(struct pk_burst_size *size, int got);
+
 /* A server's loop in one entry into the kernel per pass: what the last pass made to send
  * waits in an outbox, and goes with the receive of what comes next (pk_pass). */
 #define PK_OUTBOX_MAX 16u
