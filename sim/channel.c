@@ -82,11 +82,11 @@ static void publish(struct daemon *d, struct sim_proc *p, struct sim_ring *r)
 	if (atomic_load_explicit(&r->page->completed, memory_order_relaxed) == r->answered)
 		return;
 	start_polling(d, p);
-	/* Sequentially consistent store, then load: the other half of the program's
-	 * "announce sleep, then look" (see libpk/sim/channel.c). */
 	atomic_store_explicit(&r->page->daemon_cpu, d->cpu, memory_order_relaxed);
 	atomic_store_explicit(&r->page->programs_on_daemon_cpu, programs_on_daemon_cpu(d),
 			      memory_order_relaxed);
+	/* Sequentially consistent store, then load: the other half of the program's
+	 * "announce sleep, then look" (see libpk/sim/channel.c). */
 	atomic_store(&r->page->completed, r->answered);
 	/* A thread waits for its whole batch: while a receive of it is parked, the answers
 	 * so far would only wake it to sleep again. */

@@ -66,8 +66,8 @@ static void unlock_frame(uint32_t number)
 }
 static unsigned frame_stride; /* bytes from one frame's place to the next */
 
-/* Maps the view: read-write under a key of its own, shut for every thread (a thread the
- * program starts later begins with every key but the default one shut); read-only where
+/* Maps the view: read-write under a key of its own, shut in this thread, which pk_init
+ * runs in before any other starts (a thread inherits its creator's keys); read-only where
  * the system has no keys to give. */
 static void *map_view(int fd, size_t size)
 {
