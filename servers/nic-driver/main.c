@@ -33,10 +33,9 @@
  * routed on a copy of its header (pk_frame_read) and handed on, its new hop limit written
  * by the kernel as it sends it into the KAN (pk_outbox_forward), or by the device as it
  * goes onto the wire (the TX descriptor's hop_limit); the device reads and writes frames
- * itself. Only what
- * the transit fast path leaves to the full router (router.h) is mapped: the router's own traffic,
- * errors, packets waiting for a neighbour. In remap isolation that spares two changes of protection
- * per packet forwarded (docs/performance.md). */
+ * itself. Only what the transit fast path leaves to the full router (router.h) is mapped:
+ * the router's own traffic, errors, packets waiting for a neighbour. In remap isolation
+ * that spares two changes of protection per packet forwarded (docs/performance.md). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stddef.h>
