@@ -65,8 +65,8 @@ static void start_polling(struct daemon *d, struct sim_proc *p)
 	atomic_store(&p->channel->polled, 1);
 }
 
-/* Of the programs polled (the busy ones), those whose main thread last published from the
- * daemon's CPU: the programs that take turns with it there. */
+/* Of the programs polled (the busy ones), those that last published from the daemon's CPU:
+ * the programs that take turns with it there. */
 static uint32_t programs_on_daemon_cpu(const struct daemon *d)
 {
 	uint32_t count = 0;

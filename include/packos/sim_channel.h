@@ -102,7 +102,7 @@ struct pk_channel_page {
 	/* Process to daemon. */
 	alignas(64) _Atomic uint32_t submitted; /* slots published, free-running */
 	_Atomic uint32_t sleeping;		/* the process sleeps on `completed` */
-	_Atomic uint32_t cpu;			/* the CPU it last published from */
+	_Atomic uint32_t cpu; /* page 0's only: the CPU any thread last published from */
 	/* Daemon to process. */
 	alignas(64) _Atomic uint32_t completed; /* slots answered, free-running; a futex */
 	/* Hints for how the thread waits (libpk/sim/spin_habit.h), as of the last answer: the

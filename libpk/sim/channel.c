@@ -95,7 +95,7 @@ void backend_call_batch(const struct backend_call *calls, struct pk_kresult *res
 		_exit(127);
 	}
 	int cpu = sched_getcpu();
-	atomic_store_explicit(&page->cpu, (uint32_t)cpu, memory_order_relaxed);
+	atomic_store_explicit(&channel->cpu, (uint32_t)cpu, memory_order_relaxed);
 	/* Batches longer than the ring go in ring-sized pieces; linking across pieces is
 	 * kept by the daemon, which sees one stream of slots. */
 	while (count > 0) {
