@@ -247,8 +247,7 @@ int backend_frame_write(pk_frame_t frame, uint32_t offset, const void *buffer, u
 		return -PK_EINVAL;
 	if (view_key >= 0) {
 		view_open(0);
-		/* memmove: the bytes may come from the frame's own place. */
-		memmove(pool_view + (size_t)number * PK_FRAME_SIZE + offset, buffer, length);
+		memcpy(pool_view + (size_t)number * PK_FRAME_SIZE + offset, buffer, length);
 		view_open(PKEY_DISABLE_ACCESS);
 		return 0;
 	}
