@@ -322,7 +322,6 @@ static int wait_for_work(struct daemon *d)
 
 int loop_run(struct daemon *d)
 {
-	note_cpu(d);
 	arm_signal(d);
 	arm_accept(d);
 	nic_start(d);
